@@ -1,0 +1,64 @@
+# The two commands of the README: `make run` serves the API, `make test` passes the tests.
+# Each does its own set-up on a fresh machine (virtual environment, packages, database).
+
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+HOST ?= 127.0.0.1
+PORT ?= 8000
+# PostgreSQL when DATABASE_URL names it (CI); the SQLite file var/db.sqlite3 otherwise.
+DATABASE_URL ?=
+export DATABASE_URL
+
+.PHONY: run test lint bench lock clean demo-db check-deploy
+
+$(STAMP): pyproject.toml requirements.lock
+	@command -v $(PYTHON) >/dev/null || { echo "$(PYTHON) is required (Python 3.11)"; exit 1; }
+	@$(PYTHON) -c 'import venv, ensurepip' 2>/dev/null || { \
+	  echo "installing python3-venv"; apt-get update -qq && apt-get install -y -qq python3-venv; }
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -c requirements.lock -e '.[dev]'
+	@touch $(STAMP)
+
+var:
+	@mkdir -p var
+
+demo-db: $(STAMP) var
+	DEBUG=1 $(BIN)/python manage.py migrate --no-input
+	DEBUG=1 $(BIN)/python manage.py loaddata demo
+
+run: demo-db
+	DEBUG=1 $(BIN)/python manage.py collectstatic --no-input --verbosity 0
+	@DEBUG=1 $(BIN)/python manage.py demo_help --base-url http://$(HOST):$(PORT)
+	DEBUG=1 $(BIN)/gunicorn config.wsgi --bind $(HOST):$(PORT) --workers 2 --access-logfile - \
+	  --access-logformat '%(h)s "%(m)s %(U)s" %(s)s %(b)s %(L)ss'
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+	SECRET_KEY=lint $(BIN)/python manage.py makemigrations --check --dry-run
+
+test: lint
+	@case "$$DATABASE_URL" in \
+	  postgres*) echo "== tests on PostgreSQL ($$DATABASE_URL): every test, PostgreSQL ones included"; \
+	    SECRET_KEY=test TESTING=1 $(BIN)/pytest -q ;; \
+	  *) echo "== tests on SQLite: tests marked 'postgres' are deselected (run them with DATABASE_URL=postgres://...)"; \
+	    SECRET_KEY=test TESTING=1 $(BIN)/pytest -q -m 'not postgres' ;; \
+	esac
+
+bench: $(STAMP)
+	DATABASE_URL=$${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/postgres} SECRET_KEY=bench \
+	  $(BIN)/python -m bench
+
+check-deploy: $(STAMP)
+	SECRET_KEY=$$(head -c 48 /dev/urandom | base64) ALLOWED_HOSTS=billing.example.com \
+	  $(BIN)/python manage.py check --deploy --fail-level WARNING
+
+lock: $(STAMP)
+	$(BIN)/pip freeze --exclude-editable | sed '1i # Exact versions for reproducible installs: pip install -c requirements.lock -e ".[dev]". Regenerate with `make lock`.' > requirements.lock
+
+clean:
+	rm -rf $(VENV) var staticfiles

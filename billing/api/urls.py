@@ -1,0 +1,14 @@
+from django.urls import path
+
+from billing.api import views
+
+urlpatterns = [
+    path("invoices/", views.InvoiceList.as_view(), name="invoice-list"),
+    path("invoices/<str:number>/", views.InvoiceDetail.as_view(), name="invoice-detail"),
+    path(
+        "invoices/<str:number>/credit-notes/",
+        views.CreditNoteCreate.as_view(),
+        name="invoice-credit-notes",
+    ),
+    path("audit/sequences/", views.AuditSequences.as_view(), name="audit-sequences"),
+]

@@ -1,0 +1,61 @@
+"""Series names and gapless numbers (django-sequences), and the clock issue dates come from.
+
+A series is the zone's prefix and the year of the issue date in the zone's time zone
+(``PAR-2027`` for an invoice issued at 2026-12-31T23:30Z in Paris), or the prefix alone for
+a continuous series. The counter row is locked from ``get_next_value`` until the use case's
+transaction ends, which is why the number is taken as late as possible.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from django.db import connection
+from django.utils import timezone
+from sequences import get_next_value
+
+CREDIT_NOTE_PREFIX = "AV-"
+
+
+def series_name(*, prefix: str, yearly: bool, issued_at: datetime, time_zone: str) -> str:
+    """Return the series an invoice issued at ``issued_at`` belongs to."""
+    if not yearly:
+        return prefix
+    return f"{prefix}-{issued_at.astimezone(ZoneInfo(time_zone)).year}"
+
+
+def credit_note_series(invoice_series: str) -> str:
+    """Return the credit notes' series for an invoice series."""
+    return f"{CREDIT_NOTE_PREFIX}{invoice_series}"
+
+
+def document_number(series: str, sequence: int) -> str:
+    """Format a document number: ``PAR-2026-000123``."""
+    return f"{series}-{sequence:06d}"
+
+
+def take_number(series: str) -> int:
+    """Take the next number of ``series``; the counter stays locked until the transaction ends.
+
+    Raises:
+        RuntimeError: outside a transaction, where the number would commit on its own and a
+            failed insert would leave a gap (PITFALLS 9).
+    """
+    if not connection.in_atomic_block:
+        raise RuntimeError("take_number must run inside the issuing transaction")
+    return int(get_next_value(series))
+
+
+def read_database_clock() -> datetime:
+    """Return the database server's current time (not the transaction's start time).
+
+    On PostgreSQL ``clock_timestamp()``, so that every app server dates documents from one
+    clock; SQLite has one writer on one machine, whose clock serves.
+    """
+    if connection.vendor != "postgresql":
+        return timezone.now()
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT clock_timestamp()")
+        (now,) = cursor.fetchone()
+    return now

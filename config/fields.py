@@ -1,0 +1,97 @@
+"""Serializer fields shared by the API: instants in, instants out, money as strings."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from billing import money
+from billing.localtime import utc_iso
+
+EARLIEST_YEAR, LATEST_YEAR = 2000, 2100
+
+
+@extend_schema_field(OpenApiTypes.DATETIME)
+class InstantField(serializers.Field):
+    """ISO 8601 in; aware when an offset is given, naive (wall clock) otherwise.
+
+    Naive values are resolved later in the zone of the vehicle concerned, never guessed in
+    the server's zone (DRF's DateTimeField would do that). Out: UTC with ``Z``.
+    """
+
+    default_error_messages = {
+        "invalid": "Enter an ISO 8601 date-time, e.g. 2026-10-25T02:10:00+01:00.",
+        "range": f"Dates must fall between {EARLIEST_YEAR} and {LATEST_YEAR}.",
+    }
+
+    def to_internal_value(self, data: Any) -> datetime:
+        if not isinstance(data, str):
+            self.fail("invalid")
+        try:
+            value = datetime.fromisoformat(data.strip())
+        except ValueError:
+            self.fail("invalid")
+        if value.tzinfo is not None:
+            try:
+                year = value.astimezone(UTC).year
+            except OverflowError:
+                self.fail("range")
+        else:
+            year = value.year
+        if not EARLIEST_YEAR <= year <= LATEST_YEAR:
+            self.fail("range")
+        return value
+
+    def to_representation(self, value: datetime) -> str:
+        return utc_iso(value)
+
+
+@extend_schema_field({"type": "string", "format": "decimal", "example": "6.00"})
+class MoneyField(serializers.Field):
+    """Money as a string in the JSON; floats and numbers are refused (STYLE rule 2)."""
+
+    default_error_messages = {
+        "invalid": 'Send money as a string, e.g. "6.00".',
+        "negative": "Must not be negative.",
+        "places": "At most {places} decimal places.",
+    }
+
+    def __init__(self, *, places: int = 4, **kwargs: Any) -> None:
+        self.places = places
+        super().__init__(**kwargs)
+
+    def to_internal_value(self, data: Any) -> Decimal:
+        try:
+            value = money.parse_money(data)
+        except money.InvalidAmount:
+            self.fail("invalid")
+        if value < 0:
+            self.fail("negative")
+        try:
+            exponent = -int(value.as_tuple().exponent)
+        except (InvalidOperation, TypeError):
+            self.fail("invalid")
+        if exponent > self.places:
+            self.fail("places", places=self.places)
+        if value >= Decimal(10) ** 9:
+            self.fail("invalid")
+        return value
+
+    def to_representation(self, value: Decimal) -> str:
+        return str(value)
+
+
+def money_text(amount: Decimal, currency: str) -> str:
+    """Format an amount with exactly the currency's decimals ("6.00", "600" for JPY)."""
+    return str(money.round_money(amount, currency))
+
+
+def rate_text(rate: Decimal, currency: str) -> str:
+    """Format a per-minute rate with the currency's decimals at least, more only if needed."""
+    places = max(money.minor_unit(currency), -int(rate.normalize().as_tuple().exponent))
+    return str(rate.quantize(Decimal(1).scaleb(-places)))

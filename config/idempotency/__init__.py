@@ -1,0 +1,1 @@
+"""Idempotency keys for POST endpoints (API.md, "Conventions")."""

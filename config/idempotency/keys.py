@@ -1,0 +1,162 @@
+"""Replay the first response to a retried POST, across every app server.
+
+Keys live in the database, scoped per user. The first request claims the key (a row
+``IN_PROGRESS``), runs, and stores its rendered response; a replay with the same body
+gets those bytes back, one that arrives meanwhile waits for them. A 5xx or a crash frees
+the key, so the client can retry with it; a request whose owner died mid-way is taken
+over once it is older than twice the wait.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import json
+import time
+import uuid
+from collections.abc import Callable
+from datetime import timedelta
+from typing import Any
+
+from django.conf import settings
+from django.http import HttpResponse
+from django.utils import timezone
+from rest_framework.request import Request
+from rest_framework.views import APIView
+
+from config.idempotency.errors import (
+    IdempotencyKeyReused,
+    IdempotencyRequestInProgress,
+    InvalidIdempotencyKey,
+)
+from config.idempotency.models import IdempotencyKey
+
+HEADER = "Idempotency-Key"
+REPLAYED_HEADER = "Idempotent-Replayed"
+POLL_SECONDS = 0.05
+
+Handler = Callable[..., Any]
+
+
+def idempotent(handler: Handler) -> Handler:
+    """Make a DRF view's POST handler honour the ``Idempotency-Key`` header."""
+
+    @functools.wraps(handler)
+    def wrapper(view: APIView, request: Request, *args: Any, **kwargs: Any) -> Any:
+        key = request.headers.get(HEADER)
+        if key is None:
+            return handler(view, request, *args, **kwargs)
+        if not key.strip() or len(key) > 255:
+            raise InvalidIdempotencyKey("Idempotency-Key must be 1 to 255 characters.")
+        fingerprint = _fingerprint(request)
+        claimed = _claim_or_wait(user=request.user, key=key, fingerprint=fingerprint)
+        if isinstance(claimed, HttpResponse):
+            return claimed
+        try:
+            response = _run(view, handler, request, *args, **kwargs)
+        except BaseException:
+            claimed.delete()
+            raise
+        if response.status_code >= 500:
+            claimed.delete()
+        else:
+            _complete(claimed, response)
+        return response
+
+    return wrapper
+
+
+def _run(view: APIView, handler: Handler, request: Request, *args: Any, **kwargs: Any) -> Any:
+    """Run the handler and render its response to bytes, errors included, as DRF would."""
+    try:
+        response = handler(view, request, *args, **kwargs)
+    except Exception as exc:
+        response = view.handle_exception(exc)
+    response = view.finalize_response(request, response, *args, **kwargs)
+    response.render()
+    rendered = HttpResponse(
+        response.content, status=response.status_code, content_type=response["Content-Type"]
+    )
+    for name in ("Location",):
+        if response.has_header(name):
+            rendered[name] = response[name]
+    return rendered
+
+
+def _fingerprint(request: Request) -> str:
+    body = json.dumps(request.data, sort_keys=True, separators=(",", ":"), default=str)
+    material = f"{request.method}\n{request.path}\n{body}".encode()
+    return hashlib.sha256(material).hexdigest()
+
+
+def _claim_or_wait(*, user: Any, key: str, fingerprint: str) -> IdempotencyKey | HttpResponse:
+    wait = settings.BILLING["IDEMPOTENCY_WAIT_SECONDS"]
+    deadline = time.monotonic() + wait
+    while True:
+        now = timezone.now()
+        claim = uuid.uuid4().hex
+        # INSERT ... ON CONFLICT DO NOTHING: no error, so no broken transaction either.
+        IdempotencyKey.objects.bulk_create(
+            [
+                IdempotencyKey(
+                    user=user,
+                    key=key,
+                    fingerprint=fingerprint,
+                    claim=claim,
+                    status=IdempotencyKey.Status.IN_PROGRESS,
+                    created_at=now,
+                )
+            ],
+            ignore_conflicts=True,
+        )
+        existing = IdempotencyKey.objects.filter(user=user, key=key).first()
+        if existing is None:
+            continue  # freed by a failed first request between our two statements
+        if existing.claim == claim:
+            return existing
+        if existing.fingerprint != fingerprint:
+            raise IdempotencyKeyReused(
+                "This Idempotency-Key was used with a different request.", key=key
+            )
+        if existing.status == IdempotencyKey.Status.COMPLETED:
+            return _replay(existing)
+        if existing.created_at < now - timedelta(seconds=2 * wait):
+            taken = IdempotencyKey.objects.filter(
+                pk=existing.pk, status=IdempotencyKey.Status.IN_PROGRESS, claim=existing.claim
+            ).update(created_at=now, claim=claim)
+            if taken:
+                existing.created_at, existing.claim = now, claim
+                return existing
+        if time.monotonic() >= deadline:
+            raise IdempotencyRequestInProgress(
+                "The first request with this Idempotency-Key is still running; retry later.",
+                key=key,
+            )
+        time.sleep(POLL_SECONDS)
+
+
+def _complete(claimed: IdempotencyKey, response: HttpResponse) -> None:
+    IdempotencyKey.objects.filter(pk=claimed.pk).update(
+        status=IdempotencyKey.Status.COMPLETED,
+        response_status=response.status_code,
+        response_content_type=response["Content-Type"],
+        response_body=response.content,
+        completed_at=timezone.now(),
+    )
+
+
+def _replay(stored: IdempotencyKey) -> HttpResponse:
+    response = HttpResponse(
+        bytes(stored.response_body or b""),
+        status=stored.response_status,
+        content_type=stored.response_content_type,
+    )
+    response[REPLAYED_HEADER] = "true"
+    return response
+
+
+def purge_expired(*, now: Any) -> int:
+    """Delete completed keys older than the retention period; return how many."""
+    cutoff = now - timedelta(hours=settings.BILLING["IDEMPOTENCY_KEEP_HOURS"])
+    deleted, _ = IdempotencyKey.objects.filter(created_at__lt=cutoff).delete()
+    return deleted

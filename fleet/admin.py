@@ -1,0 +1,49 @@
+from typing import Any
+
+from django.contrib import admin
+from django.http import HttpRequest
+
+from fleet.models import Member, Tariff, TariffBand, Vehicle, Zone
+
+
+@admin.register(Zone)
+class ZoneAdmin(admin.ModelAdmin):
+    list_display = ["code", "name", "time_zone", "currency", "vat_rate", "invoice_prefix"]
+    search_fields = ["code", "name"]
+
+
+@admin.register(Vehicle)
+class VehicleAdmin(admin.ModelAdmin):
+    list_display = ["plate", "zone", "status"]
+    list_filter = ["zone", "status"]
+    search_fields = ["plate"]
+
+
+class TariffBandInline(admin.TabularInline):
+    model = TariffBand
+    extra = 0
+
+
+@admin.register(Tariff)
+class TariffAdmin(admin.ModelAdmin):
+    """A tariff a rental has used is shown read-only: publish a new one instead."""
+
+    list_display = ["zone", "plan", "valid_from", "unlock_fee", "daily_cap"]
+    list_filter = ["zone", "plan"]
+    inlines = [TariffBandInline]
+
+    def _used(self, obj: Tariff | None) -> bool:
+        return obj is not None and obj.rentals.exists()
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return not self._used(obj) and super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return not self._used(obj) and super().has_delete_permission(request, obj)
+
+
+@admin.register(Member)
+class MemberAdmin(admin.ModelAdmin):
+    list_display = ["user", "plan", "billing_name"]
+    list_filter = ["plan"]
+    search_fields = ["user__username", "billing_name"]

@@ -1,0 +1,92 @@
+from __future__ import annotations
+
+from typing import Any
+
+from rest_framework import serializers
+
+from config.fields import InstantField, MoneyField, rate_text
+from fleet.models import Member, Tariff, Vehicle, Zone
+
+
+class ZoneSerializer(serializers.ModelSerializer):
+    vat_rate = serializers.DecimalField(max_digits=5, decimal_places=4, min_value=0)
+    created_at = InstantField(read_only=True)
+
+    class Meta:
+        model = Zone
+        fields = [
+            "code", "name", "time_zone", "currency", "vat_rate", "invoice_prefix",
+            "yearly_series", "created_at",
+        ]  # fmt: skip
+
+
+class VehicleSerializer(serializers.ModelSerializer):
+    zone = serializers.SlugRelatedField(slug_field="code", queryset=Zone.objects.all())
+    created_at = InstantField(read_only=True)
+
+    class Meta:
+        model = Vehicle
+        fields = ["plate", "zone", "status", "created_at"]
+
+
+class BandSerializer(serializers.Serializer):
+    starts_at = serializers.TimeField(format="%H:%M", input_formats=["%H:%M", "%H:%M:%S"])
+    per_minute = MoneyField()
+
+
+class TariffSerializer(serializers.Serializer):
+    id = serializers.IntegerField(read_only=True)
+    zone = serializers.SlugRelatedField(slug_field="code", queryset=Zone.objects.all())
+    plan = serializers.SlugField(max_length=40)
+    valid_from = InstantField()
+    bands = BandSerializer(many=True, allow_empty=False)
+    unlock_fee = MoneyField()
+    minimum_minutes = serializers.IntegerField(min_value=0, max_value=24 * 60)
+    daily_cap = MoneyField(allow_null=True)
+    created_at = InstantField(read_only=True)
+
+    def validate_valid_from(self, value: Any) -> Any:
+        if value.tzinfo is None:
+            raise serializers.ValidationError("Give valid_from with an offset, e.g. +01:00.")
+        return value
+
+    def to_representation(self, instance: Tariff) -> dict[str, Any]:
+        currency = instance.zone.currency
+        bands = sorted(instance.bands.all(), key=lambda band: band.starts_at)
+        return {
+            "id": instance.pk,
+            "zone": instance.zone.code,
+            "plan": instance.plan,
+            "valid_from": self.fields["valid_from"].to_representation(instance.valid_from),
+            "bands": [
+                {
+                    "starts_at": band.starts_at.strftime("%H:%M"),
+                    "per_minute": rate_text(band.per_minute, currency),
+                }
+                for band in bands
+            ],
+            "unlock_fee": rate_text(instance.unlock_fee, currency),
+            "minimum_minutes": instance.minimum_minutes,
+            "daily_cap": None
+            if instance.daily_cap is None
+            else rate_text(instance.daily_cap, currency),
+            "currency": currency,
+            "created_at": self.fields["created_at"].to_representation(instance.created_at),
+        }
+
+
+class MemberCreateSerializer(serializers.Serializer):
+    username = serializers.CharField(max_length=150)
+    password = serializers.CharField(write_only=True, max_length=128)
+    plan = serializers.SlugField(max_length=40)
+    billing_name = serializers.CharField(max_length=200)
+    billing_address = serializers.CharField()
+
+
+class MemberSerializer(serializers.ModelSerializer):
+    username = serializers.CharField(source="user.username")
+    created_at = InstantField(read_only=True)
+
+    class Meta:
+        model = Member
+        fields = ["id", "username", "plan", "billing_name", "billing_address", "created_at"]

@@ -1,0 +1,14 @@
+from django.urls import path
+
+from fleet.api import views
+
+urlpatterns = [
+    path("zones/", views.ZoneList.as_view(), name="zone-list"),
+    path("zones/<slug:code>/", views.ZoneDetail.as_view(), name="zone-detail"),
+    path("vehicles/", views.VehicleList.as_view(), name="vehicle-list"),
+    path("vehicles/<str:plate>/", views.VehicleDetail.as_view(), name="vehicle-detail"),
+    path("tariffs/", views.TariffList.as_view(), name="tariff-list"),
+    path("tariffs/<int:pk>/", views.TariffDetail.as_view(), name="tariff-detail"),
+    path("members/", views.MemberList.as_view(), name="member-list"),
+    path("members/<int:pk>/", views.MemberDetail.as_view(), name="member-detail"),
+]

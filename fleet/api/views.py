@@ -1,0 +1,128 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import Q, QuerySet
+from django.utils import timezone
+from django_filters import rest_framework as filters
+from drf_spectacular.utils import extend_schema
+from rest_framework import generics, status
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from config.idempotency.keys import idempotent
+from config.roles import IsFleet
+from fleet import members, tariffs, zones
+from fleet.api import serializers
+from fleet.models import Member, Tariff, Vehicle, Zone
+
+
+class ZoneList(generics.ListCreateAPIView):
+    permission_classes = [IsFleet]
+    serializer_class = serializers.ZoneSerializer
+    queryset = Zone.objects.all()
+
+    @idempotent
+    def post(self, request: Request) -> Response:
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        zone = zones.create_zone(**serializer.validated_data, now=timezone.now())
+        return Response(self.get_serializer(zone).data, status=status.HTTP_201_CREATED)
+
+
+class ZoneDetail(generics.RetrieveAPIView):
+    permission_classes = [IsFleet]
+    serializer_class = serializers.ZoneSerializer
+    queryset = Zone.objects.all()
+    lookup_field = "code"
+
+
+class VehicleFilter(filters.FilterSet):
+    zone = filters.CharFilter(field_name="zone__code")
+    available = filters.BooleanFilter(method="filter_available")
+
+    class Meta:
+        model = Vehicle
+        fields = ["zone", "status", "available"]
+
+    def filter_available(self, queryset: QuerySet, name: str, value: bool) -> QuerySet:
+        # In service and in no open rental (the reverse relation, so fleet imports no rentals).
+        available = Q(status=Vehicle.Status.AVAILABLE) & ~Q(rentals__status="OPEN")
+        return queryset.filter(available) if value else queryset.exclude(available)
+
+
+class VehicleList(generics.ListCreateAPIView):
+    permission_classes = [IsFleet]
+    serializer_class = serializers.VehicleSerializer
+    queryset = Vehicle.objects.select_related("zone")
+    filterset_class = VehicleFilter
+
+    @idempotent
+    def post(self, request: Request) -> Response:
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        vehicle = serializer.save(created_at=timezone.now())
+        return Response(self.get_serializer(vehicle).data, status=status.HTTP_201_CREATED)
+
+
+class VehicleDetail(generics.RetrieveAPIView):
+    permission_classes = [IsFleet]
+    serializer_class = serializers.VehicleSerializer
+    queryset = Vehicle.objects.select_related("zone")
+    lookup_field = "plate"
+
+
+class TariffList(generics.ListCreateAPIView):
+    permission_classes = [IsFleet]
+    serializer_class = serializers.TariffSerializer
+    queryset = Tariff.objects.select_related("zone").prefetch_related("bands")
+    filterset_fields = ["plan"]
+
+    @idempotent
+    def post(self, request: Request) -> Response:
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data: dict[str, Any] = serializer.validated_data
+        tariff = tariffs.publish_tariff(
+            zone=data["zone"],
+            plan=data["plan"],
+            valid_from=data["valid_from"],
+            bands=[(band["starts_at"], band["per_minute"]) for band in data["bands"]],
+            unlock_fee=data["unlock_fee"],
+            minimum_minutes=data["minimum_minutes"],
+            daily_cap=data["daily_cap"],
+            now=timezone.now(),
+        )
+        return Response(self.get_serializer(tariff).data, status=status.HTTP_201_CREATED)
+
+
+class TariffDetail(generics.RetrieveAPIView):
+    permission_classes = [IsFleet]
+    serializer_class = serializers.TariffSerializer
+    queryset = Tariff.objects.select_related("zone").prefetch_related("bands")
+
+
+class MemberList(generics.ListCreateAPIView):
+    permission_classes = [IsFleet]
+    queryset = Member.objects.select_related("user")
+
+    def get_serializer_class(self) -> type:
+        if self.request.method == "POST":
+            return serializers.MemberCreateSerializer
+        return serializers.MemberSerializer
+
+    @extend_schema(
+        request=serializers.MemberCreateSerializer, responses={201: serializers.MemberSerializer}
+    )
+    @idempotent
+    def post(self, request: Request) -> Response:
+        serializer = serializers.MemberCreateSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        member = members.register_member(**serializer.validated_data, now=timezone.now())
+        return Response(serializers.MemberSerializer(member).data, status=status.HTTP_201_CREATED)
+
+
+class MemberDetail(generics.RetrieveAPIView):
+    permission_classes = [IsFleet]
+    serializer_class = serializers.MemberSerializer
+    queryset = Member.objects.select_related("user")

@@ -1,0 +1,68 @@
+"""Zones: create one after checking its clock and its money."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from billing import money
+from billing.errors import DomainError
+from billing.transactions import run_in_transaction
+from fleet.models import Zone
+
+
+class InvalidZone(DomainError):
+    code = "invalid_zone"
+
+
+def validate_time_zone(name: str) -> str:
+    """Return ``name`` if it is an IANA time zone known to this machine.
+
+    Raises:
+        InvalidZone: for an unknown or malformed name.
+    """
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError, TypeError) as exc:
+        raise InvalidZone(
+            f"{name!r} is not an IANA time zone.", code="unknown_time_zone", field="time_zone"
+        ) from exc
+    return name
+
+
+def create_zone(
+    *,
+    code: str,
+    name: str,
+    time_zone: str,
+    currency: str,
+    vat_rate: Decimal,
+    invoice_prefix: str,
+    now: datetime,
+    yearly_series: bool = True,
+) -> Zone:
+    """Create a zone.
+
+    Raises:
+        InvalidZone: unknown time zone or currency, VAT rate outside [0, 1).
+    """
+    validate_time_zone(time_zone)
+    try:
+        money.minor_unit(currency)
+    except money.UnknownCurrency as exc:
+        raise InvalidZone(str(exc), code="unknown_currency", field="currency") from exc
+    if not Decimal(0) <= vat_rate < Decimal(1):
+        raise InvalidZone("vat_rate must be at least 0 and below 1.", field="vat_rate")
+    return run_in_transaction(
+        lambda: Zone.objects.create(
+            code=code,
+            name=name,
+            time_zone=time_zone,
+            currency=currency,
+            vat_rate=vat_rate,
+            invoice_prefix=invoice_prefix,
+            yearly_series=yearly_series,
+            created_at=now,
+        )
+    )

@@ -1,0 +1,118 @@
+"""Rentals and quotes as members' apps see them (API.md, "Rentals")."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rest_framework import serializers
+
+from billing import pricing
+from billing.api.serializers import InvoiceSerializer, LineSerializer, line_data
+from billing.localtime import local_iso, utc_iso
+from config.fields import InstantField, money_text
+from rentals.models import Rental
+
+
+class StartRequestSerializer(serializers.Serializer):
+    vehicle = serializers.CharField(max_length=20, help_text="plate")
+    started_at = InstantField(required=False, help_text="omitted: now; no offset: local time")
+
+
+class EndRequestSerializer(serializers.Serializer):
+    ended_at = InstantField(required=False, help_text="omitted: now; no offset: local time")
+
+
+class QuoteRequestSerializer(serializers.Serializer):
+    vehicle = serializers.CharField(max_length=20, help_text="plate")
+    started_at = InstantField(required=False)
+    ended_at = InstantField(required=False)
+
+
+def charge_lines(charge: pricing.Charge) -> list[dict[str, Any]]:
+    """Return a charge's lines as the API shows them."""
+    return [
+        line_data(
+            kind=line.kind,
+            local_date=line.date,
+            band_starts_at=line.band_starts_at,
+            minutes=line.minutes,
+            rate=line.rate,
+            amount=line.amount,
+            capped=line.capped,
+            currency=charge.currency,
+        )
+        for line in charge.lines
+    ]
+
+
+class QuoteSerializer(serializers.Serializer):
+    vehicle = serializers.CharField()
+    started_at = serializers.CharField()
+    started_at_local = serializers.CharField()
+    ended_at = serializers.CharField()
+    ended_at_local = serializers.CharField()
+    minutes = serializers.IntegerField()
+    total = serializers.CharField()
+    currency = serializers.CharField()
+    lines = LineSerializer(many=True)
+
+    def to_representation(self, quote: Any) -> dict[str, Any]:
+        charge, zone = quote.charge, quote.charge.time_zone
+        return {
+            "vehicle": quote.vehicle.plate,
+            "started_at": utc_iso(charge.started_at),
+            "started_at_local": local_iso(charge.started_at, zone),
+            "ended_at": utc_iso(charge.ended_at),
+            "ended_at_local": local_iso(charge.ended_at, zone),
+            "minutes": charge.minutes,
+            "total": money_text(charge.total, charge.currency),
+            "currency": charge.currency,
+            "lines": charge_lines(charge),
+        }
+
+
+class RentalSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    vehicle = serializers.CharField()
+    zone = serializers.CharField()
+    status = serializers.ChoiceField(choices=["open", "ended"])
+    started_at = serializers.CharField()
+    started_at_local = serializers.CharField()
+    ended_at = serializers.CharField(allow_null=True)
+    ended_at_local = serializers.CharField(allow_null=True)
+    minutes = serializers.IntegerField(allow_null=True)
+    total = serializers.CharField(allow_null=True)
+    currency = serializers.CharField()
+    lines = LineSerializer(many=True)
+    invoice = InvoiceSerializer(allow_null=True)
+
+    def to_representation(self, rental: Rental) -> dict[str, Any]:
+        zone = rental.vehicle.zone
+        invoice = rental.invoice
+        data: dict[str, Any] = {
+            "id": rental.pk,
+            "vehicle": rental.vehicle.plate,
+            "zone": zone.code,
+            "status": rental.status.lower(),
+            "started_at": utc_iso(rental.started_at),
+            "started_at_local": local_iso(rental.started_at, zone.time_zone),
+            "ended_at": None,
+            "ended_at_local": None,
+            "minutes": None,
+            "total": None,
+            "currency": zone.currency,
+            "lines": [],
+            "invoice": None,
+        }
+        if rental.ended_at is not None and invoice is not None:
+            invoice_data = InvoiceSerializer(invoice).data
+            data.update(
+                ended_at=utc_iso(rental.ended_at),
+                ended_at_local=local_iso(rental.ended_at, zone.time_zone),
+                minutes=rental.minutes,
+                total=invoice_data["total"],
+                currency=invoice.currency,
+                lines=invoice_data["lines"],
+                invoice=invoice_data,
+            )
+        return data

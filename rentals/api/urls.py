@@ -1,0 +1,10 @@
+from django.urls import path
+
+from rentals.api import views
+
+urlpatterns = [
+    path("quotes/", views.QuoteCreate.as_view(), name="quote-create"),
+    path("rentals/", views.RentalList.as_view(), name="rental-list"),
+    path("rentals/<int:pk>/", views.RentalDetail.as_view(), name="rental-detail"),
+    path("rentals/<int:pk>/end/", views.RentalEnd.as_view(), name="rental-end"),
+]

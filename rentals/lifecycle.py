@@ -1,0 +1,219 @@
+"""Rental use cases: start, end (close, price, invoice in one transaction), quote.
+
+Each public function is one use case: the views call exactly one of them, passing the
+clock reading ``now`` they took once. Transactions begin here and nowhere below.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db import IntegrityError
+
+from billing import invoicing, pricing
+from billing.errors import ConflictError, DomainError, NotFoundError
+from billing.localtime import resolve_wall_time
+from billing.transactions import run_in_transaction
+from fleet import tariffs
+from fleet.models import Member, Vehicle
+from rentals.models import Rental
+
+SUBJECT_KIND = "rental"
+
+
+class UnknownVehicle(DomainError):
+    code = "unknown_vehicle"
+
+
+class VehicleUnavailable(DomainError):
+    code = "vehicle_unavailable"
+
+
+class VehicleBusy(ConflictError):
+    code = "vehicle_busy"
+
+
+class MemberHasOpenRental(ConflictError):
+    code = "member_has_open_rental"
+
+
+class RentalNotFound(NotFoundError):
+    code = "rental_not_found"
+
+
+class RentalAlreadyEnded(ConflictError):
+    code = "rental_already_ended"
+
+
+class InvalidPeriod(DomainError):
+    code = "invalid_period"
+
+
+class RentalTooLong(DomainError):
+    code = "rental_too_long"
+
+
+@dataclass(frozen=True, slots=True)
+class Quote:
+    charge: pricing.Charge
+    vehicle: Vehicle
+
+
+def start_rental(
+    *, member: Member, plate: str, started_at: datetime | None, now: datetime
+) -> Rental:
+    """Open a rental of a vehicle for a member, under the tariff in force at its start.
+
+    Raises:
+        UnknownVehicle, VehicleUnavailable: no such plate, or the car is not in service.
+        VehicleBusy, MemberHasOpenRental: an open rental exists (checked by the database).
+        NonexistentLocalTime, AmbiguousLocalTime: wall-clock input a clock change blurs.
+        InvalidPeriod: a start in the future or too far in the past.
+        NoTariff: no tariff for the member's plan in the vehicle's zone at the start.
+    """
+    vehicle = _vehicle(plate)
+    if vehicle.status != Vehicle.Status.AVAILABLE:
+        raise VehicleUnavailable(
+            f"Vehicle {plate} is {vehicle.get_status_display().lower()}.", status=vehicle.status
+        )
+    start = _instant(started_at, vehicle, now=now, field="started_at")
+    if start < now - _max_duration():
+        raise InvalidPeriod(
+            f"started_at is more than {_max_duration().days} days ago.", field="started_at"
+        )
+    tariff = tariffs.tariff_in_force(zone=vehicle.zone, plan=member.plan, at=start)
+
+    def work() -> Rental:
+        if Rental.objects.filter(vehicle=vehicle, status=Rental.Status.OPEN).exists():
+            raise VehicleBusy(f"Vehicle {plate} is in an open rental.")
+        if Rental.objects.filter(member=member, status=Rental.Status.OPEN).exists():
+            raise MemberHasOpenRental("You already have an open rental; end it first.")
+        return Rental.objects.create(
+            member=member, vehicle=vehicle, tariff=tariff, started_at=start, created_at=now
+        )
+
+    try:
+        return run_in_transaction(work)
+    except IntegrityError as exc:
+        # The checks above race between app servers; the partial unique indexes do not.
+        if "rental_one_open_per_vehicle" in str(exc):
+            raise VehicleBusy(f"Vehicle {plate} is in an open rental.") from exc
+        if "rental_one_open_per_member" in str(exc):
+            raise MemberHasOpenRental("You already have an open rental; end it first.") from exc
+        raise
+
+
+def end_rental(
+    *, member: Member, rental_id: int, ended_at: datetime | None, now: datetime
+) -> Rental:
+    """Close, price and invoice a rental in one transaction; a same-instant repeat is a no-op.
+
+    Raises:
+        RentalNotFound: no such rental among the member's.
+        RentalAlreadyEnded: it ended at another instant.
+        EndsBeforeStart, InvalidPeriod, RentalTooLong: the end does not fit the rental.
+        NonexistentLocalTime, AmbiguousLocalTime: wall-clock input a clock change blurs.
+    """
+
+    def work() -> Rental:
+        # The row lock makes concurrent ends queue here: the first invoices, the rest see it.
+        rental = (
+            Rental.objects.select_for_update()
+            .filter(pk=rental_id, member=member)
+            .select_related("vehicle__zone", "member__user")
+            .first()
+        )
+        if rental is None:
+            raise RentalNotFound(f"No rental {rental_id} of yours.")
+        end = _instant(ended_at, rental.vehicle, now=now, field="ended_at")
+        if rental.status == Rental.Status.ENDED:
+            if rental.ended_at == end:
+                return rental
+            raise RentalAlreadyEnded(
+                f"Rental {rental_id} already ended at {rental.ended_at.isoformat()}.",
+                ended_at=rental.ended_at.isoformat(),
+            )
+        if end - rental.started_at > _max_duration():
+            raise RentalTooLong(
+                f"A rental may last at most {_max_duration().days} days.", field="ended_at"
+            )
+        tariff = tariffs.to_pricing_tariff(
+            tariffs.Tariff.objects.prefetch_related("bands")
+            .select_related("zone")
+            .get(pk=rental.tariff_id)
+        )
+        charge = pricing.price(tariff, rental.started_at, end)
+        zone = rental.vehicle.zone
+        invoice = invoicing.issue_invoice(
+            customer=invoicing.Customer(
+                user_id=rental.member.user_id,
+                billing_name=rental.member.billing_name,
+                billing_address=rental.member.billing_address,
+            ),
+            charge=charge,
+            vat_rate=zone.vat_rate,
+            series_prefix=zone.invoice_prefix,
+            yearly_series=zone.yearly_series,
+            subject_kind=SUBJECT_KIND,
+            subject_id=rental.pk,
+        )
+        rental.status = Rental.Status.ENDED
+        rental.ended_at = end
+        rental.minutes = charge.minutes
+        rental.invoice = invoice
+        rental.save(update_fields=["status", "ended_at", "minutes", "invoice"])
+        return rental
+
+    return run_in_transaction(work)
+
+
+def quote_rental(
+    *,
+    member: Member,
+    plate: str,
+    started_at: datetime | None,
+    ended_at: datetime | None,
+    now: datetime,
+) -> Quote:
+    """Price a would-be rental without storing anything.
+
+    Raises:
+        UnknownVehicle, NoTariff, EndsBeforeStart, RentalTooLong, and the local-time errors.
+    """
+    vehicle = _vehicle(plate)
+    start = _instant(started_at, vehicle, now=now, field="started_at", future_ok=True)
+    end = _instant(ended_at, vehicle, now=now, field="ended_at", future_ok=True)
+    if end - start > _max_duration():
+        raise RentalTooLong(
+            f"A rental may last at most {_max_duration().days} days.", field="ended_at"
+        )
+    tariff = tariffs.tariff_in_force(zone=vehicle.zone, plan=member.plan, at=start)
+    return Quote(
+        charge=pricing.price(tariffs.to_pricing_tariff(tariff), start, end), vehicle=vehicle
+    )
+
+
+def _vehicle(plate: str) -> Vehicle:
+    vehicle = Vehicle.objects.select_related("zone").filter(plate=plate).first()
+    if vehicle is None:
+        raise UnknownVehicle(f"No vehicle with plate {plate!r}.", field="vehicle")
+    return vehicle
+
+
+def _instant(
+    value: datetime | None, vehicle: Vehicle, *, now: datetime, field: str, future_ok: bool = False
+) -> datetime:
+    """Resolve client input to an instant: omitted is now, wall-clock is the vehicle's zone."""
+    if value is None:
+        return now
+    instant = resolve_wall_time(value, vehicle.zone.time_zone)
+    skew = timedelta(seconds=settings.BILLING["CLOCK_SKEW_SECONDS"])
+    if not future_ok and instant > now + skew:
+        raise InvalidPeriod(f"{field} is in the future.", field=field)
+    return instant
+
+
+def _max_duration() -> timedelta:
+    return timedelta(days=settings.BILLING["MAX_RENTAL_DAYS"])

@@ -1,0 +1,53 @@
+"""Helpers to issue invoices directly through billing, as the use cases do."""
+
+from __future__ import annotations
+
+import itertools
+from datetime import UTC, datetime, time, timedelta
+from decimal import Decimal
+
+from billing import invoicing, pricing
+from billing.transactions import run_in_transaction
+
+PARIS_STANDARD = pricing.Tariff(
+    time_zone="Europe/Paris",
+    currency="EUR",
+    bands=[
+        pricing.Band(starts_at=time(7, 0), per_minute=Decimal("0.35")),
+        pricing.Band(starts_at=time(22, 0), per_minute=Decimal("0.20")),
+    ],
+    unlock_fee=Decimal("1.00"),
+    minimum_minutes=0,
+    daily_cap=Decimal("45.00"),
+)
+_subjects = itertools.count(1)
+
+
+def charge(minutes: int = 20) -> pricing.Charge:
+    started = datetime(2026, 6, 1, 8, 0, tzinfo=UTC)
+    return pricing.price(PARIS_STANDARD, started, started + timedelta(minutes=minutes))
+
+
+def issue(
+    user_id: int,
+    *,
+    subject_id: int | None = None,
+    minutes: int = 20,
+    prefix: str = "PAR",
+    yearly: bool = True,
+) -> invoicing.Invoice:
+    """Issue one invoice in its own use-case transaction."""
+    subject = subject_id if subject_id is not None else next(_subjects)
+    return run_in_transaction(
+        lambda: invoicing.issue_invoice(
+            customer=invoicing.Customer(
+                user_id=user_id, billing_name="Alice Martin", billing_address="Paris"
+            ),
+            charge=charge(minutes),
+            vat_rate=Decimal("0.20"),
+            series_prefix=prefix,
+            yearly_series=yearly,
+            subject_kind="test",
+            subject_id=subject,
+        )
+    )
