@@ -32,8 +32,7 @@ demo-db: $(STAMP) var
 run: demo-db
 	DEBUG=1 $(BIN)/python manage.py collectstatic --no-input --verbosity 0
 	@DEBUG=1 $(BIN)/python manage.py demo_help --base-url http://$(HOST):$(PORT)
-	DEBUG=1 $(BIN)/gunicorn config.wsgi --bind $(HOST):$(PORT) --workers 2 --access-logfile - \
-	  --access-logformat '%(h)s "%(m)s %(U)s" %(s)s %(b)s %(L)ss'
+	DEBUG=1 $(BIN)/gunicorn config.wsgi --bind $(HOST):$(PORT) --workers 2
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
@@ -52,6 +51,12 @@ test: lint
 bench: $(STAMP)
 	DATABASE_URL=$${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/postgres} SECRET_KEY=bench \
 	  $(BIN)/python -m bench
+
+# Debian's Chromium for tests/browser (Playwright drives it; it never downloads a browser).
+.PHONY: browser-deps
+browser-deps:
+	@test -x /usr/bin/chromium || { echo "installing chromium (Debian)"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; }
 
 check-deploy: $(STAMP)
 	SECRET_KEY=$$(head -c 48 /dev/urandom | base64) ALLOWED_HOSTS=billing.example.com \

@@ -90,7 +90,9 @@ def round_money(amount: Decimal, currency: str) -> Decimal:
         UnknownCurrency: ``currency`` is unknown.
     """
     _check_decimal(amount, "amount")
-    return amount.quantize(_QUANTA[minor_unit(currency)], ROUND_HALF_UP, _EXACT)
+    exp = minor_unit(currency)
+    quantum = _QUANTA.get(exp) or Decimal(1).scaleb(-exp)
+    return amount.quantize(quantum, ROUND_HALF_UP, _EXACT)
 
 
 def parse_money(value: str) -> Decimal:

@@ -21,25 +21,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import MAX_EMAX, MAX_PREC, MIN_EMIN, Context, Decimal
 from functools import lru_cache
+from itertools import pairwise
 from typing import Final, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from billing import money
 from billing.errors import DomainError
-
-__all__ = [
-    "DAILY_CAP",
-    "MINUTES",
-    "UNLOCK_FEE",
-    "Band",
-    "Charge",
-    "ChargeLine",
-    "EndsBeforeStart",
-    "InvalidTariff",
-    "LineKind",
-    "Tariff",
-    "price",
-]
 
 LineKind = Literal["UNLOCK_FEE", "MINUTES", "DAILY_CAP"]
 UNLOCK_FEE: Final = "UNLOCK_FEE"
@@ -55,6 +42,7 @@ _EXACT: Final = Context(prec=MAX_PREC, Emax=MAX_EMAX, Emin=MIN_EMIN)
 _ONE_MICROSECOND: Final = dt.timedelta(microseconds=1)
 _EPOCH: Final = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 _EPOCH_ORDINAL: Final = _EPOCH.date().toordinal()
+_fromtimestamp: Final = dt.datetime.fromtimestamp
 # How far ahead one probe may look for an offset change. The probe only sees a change
 # if the offset differs at its end, so two changes inside one probe (there and back)
 # would hide. In tzdata 2025b the closest two offset changes of any zone between 1970
@@ -113,7 +101,7 @@ class Tariff:
     _band_starts: tuple[int, ...] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "_zone", _load_zone(self.time_zone))
+        object.__setattr__(self, "_zone", load_time_zone(self.time_zone))
         try:
             money.minor_unit(self.currency)
         except money.UnknownCurrency as exc:
@@ -211,9 +199,23 @@ def _minutes_by_day(
     zone, starts = tariff._zone, tariff._band_starts
     last_band = len(starts) - 1
     by_day: dict[int, dict[int, int]] = {}
+    full_days: dict[int, tuple[tuple[int, int], ...]] = {}
     t, counted = first, 0  # counted = minutes starting before t = ceil((t - first) / minute)
     while t < stop:
         day, time_of_day = divmod(t + offset, _DAY)
+        if time_of_day == 0 and t + _DAY <= stop and _steady_day(zone, t, offset):
+            # A whole 24-hour local day: its counts depend only on where minutes start
+            # relative to its midnight, so compute them once per phase.
+            phase = (t - first) % _MINUTE
+            counts = full_days.get(phase)
+            if counts is None:
+                counts = full_days[phase] = _full_day_counts(starts, phase)
+            day_bands = by_day.setdefault(day, {})
+            for band, minutes in counts:
+                day_bands[band] = day_bands.get(band, 0) + minutes
+            t += _DAY
+            counted += _DAY // _MINUTE
+            continue
         following = bisect_right(starts, time_of_day)
         next_wall = day * _DAY + (starts[following] if following <= last_band else _DAY)
         # The band and date hold until the next band start or midnight, read with this
@@ -233,6 +235,30 @@ def _minutes_by_day(
     return by_day
 
 
+def _steady_day(zone: ZoneInfo, midnight: int, offset: int) -> bool:
+    """Tell whether the offset stays ``offset`` for the 24 hours from ``midnight``."""
+    return all(
+        _offset(zone, midnight + probe) == offset for probe in range(_PROBE, _DAY + 1, _PROBE)
+    )
+
+
+def _full_day_counts(starts: tuple[int, ...], phase: int) -> tuple[tuple[int, int], ...]:
+    """Count a steady day's minutes per band, a minute starting ``phase`` before midnight.
+
+    Bands come in the order their minutes first occur, as in ``_minutes_by_day``.
+    """
+    last_band = len(starts) - 1
+    pieces = [(0, starts[0], last_band)]
+    pieces += [(start, end, band) for band, (start, end) in enumerate(pairwise(starts))]
+    pieces.append((starts[-1], _DAY, last_band))
+    counts: dict[int, int] = {}
+    for start, end, band in pieces:
+        minutes = -(-(phase + end) // _MINUTE) + (phase + start) // -_MINUTE
+        if minutes:
+            counts[band] = counts.get(band, 0) + minutes
+    return tuple(counts.items())
+
+
 def _lines(
     tariff: Tariff, start_day: int, by_day: dict[int, dict[int, int]]
 ) -> tuple[Decimal, tuple[ChargeLine, ...]]:
@@ -244,31 +270,50 @@ def _lines(
     lines: list[ChargeLine] = []
     if fee > 0:
         lines.append(ChargeLine(UNLOCK_FEE, _date(start_day), None, 0, None, fee, False))
+    priced: dict[tuple[tuple[int, int], ...], _PricedDay] = {}  # long rentals repeat days
     for day in sorted(by_day):
-        counts = by_day[day]
-        weights = [_EXACT.multiply(bands[band].per_minute, n) for band, n in counts.items()]
-        uncapped = money.round_money(_sum(weights), currency)
-        capped = cap is not None and uncapped > cap
-        date = _date(day)
-        amounts = money.allocate(uncapped, weights, currency)
-        for (band, minutes), amount in zip(counts.items(), amounts, strict=True):
-            rate = bands[band].per_minute
+        counts = tuple(by_day[day].items())
+        known = priced.get(counts)
+        if known is None:
+            known = priced[counts] = _price_day(counts, bands, currency, cap)
+        amount, reduction, shares = known
+        date, capped = _date(day), reduction is not None
+        for band, minutes, share in shares:
             lines.append(
-                ChargeLine(MINUTES, date, bands[band].starts_at, minutes, rate, amount, capped)
+                ChargeLine(MINUTES, date, band.starts_at, minutes, band.per_minute, share, capped)
             )
-        if cap is not None and capped:
-            reduction = _EXACT.subtract(cap, uncapped)
+        if reduction is not None:
             lines.append(ChargeLine(DAILY_CAP, date, None, 0, None, reduction, True))
-            total = _EXACT.add(total, cap)
-        else:
-            total = _EXACT.add(total, uncapped)
+        total = _EXACT.add(total, amount)
     return total, tuple(lines)
+
+
+# A date's amount after the cap, the cap's reduction if any, and each band's share.
+_PricedDay = tuple[Decimal, Decimal | None, tuple[tuple[Band, int, Decimal], ...]]
+
+
+def _price_day(
+    counts: tuple[tuple[int, int], ...],
+    bands: Sequence[Band],
+    currency: str,
+    cap: Decimal | None,
+) -> _PricedDay:
+    """Price one local date: exact sum, one rounding, cap, shares that add up to it."""
+    weights = [_EXACT.multiply(bands[band].per_minute, minutes) for band, minutes in counts]
+    uncapped = money.round_money(_sum(weights), currency)
+    shares = money.allocate(uncapped, weights, currency)
+    parts = tuple(
+        (bands[band], minutes, share) for (band, minutes), share in zip(counts, shares, strict=True)
+    )
+    if cap is not None and uncapped > cap:
+        return cap, _EXACT.subtract(cap, uncapped), parts
+    return uncapped, None, parts
 
 
 def _offset(zone: ZoneInfo, instant: int) -> int:
     """Return the zone's UTC offset in microseconds at ``instant`` (microseconds)."""
     # Offsets change on whole seconds, so the second holding the instant decides.
-    utcoffset = dt.datetime.fromtimestamp(instant // _SECOND, zone).utcoffset()
+    utcoffset = _fromtimestamp(instant // _SECOND, zone).utcoffset()
     assert utcoffset is not None  # a ZoneInfo always knows its offset
     return utcoffset // _ONE_MICROSECOND
 
@@ -316,7 +361,12 @@ def _known_zones() -> frozenset[str]:
     return frozenset(available_timezones()) - _HOST_DEPENDENT_KEYS
 
 
-def _load_zone(key: object) -> ZoneInfo:
+def load_time_zone(key: object) -> ZoneInfo:
+    """Return the ZoneInfo for an IANA name; host-dependent keys such as "localtime" are refused.
+
+    Raises:
+        InvalidTariff: unknown, malformed or host-dependent name (field "time_zone").
+    """
     if isinstance(key, str) and key in _known_zones():
         try:
             return ZoneInfo(key)
@@ -340,9 +390,8 @@ def _check_bands(bands: object) -> tuple[Band, ...]:
         if index and band.starts_at <= checked[index - 1].starts_at:
             # Sorting silently would hide a typo in the stored tariff.
             raise InvalidTariff(
-                f"Bands must be in strictly increasing order of starts_at: "
-                f"{band.starts_at.isoformat()} comes after "
-                f"{checked[index - 1].starts_at.isoformat()}.",
+                f"Bands must start in strictly increasing order: bands[{index}] starts at "
+                f"{band.starts_at.isoformat()}, not after bands[{index - 1}].",
                 field="bands",
             )
     return checked

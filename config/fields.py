@@ -95,3 +95,20 @@ def rate_text(rate: Decimal, currency: str) -> str:
     """Format a per-minute rate with the currency's decimals at least, more only if needed."""
     places = max(money.minor_unit(currency), -int(rate.normalize().as_tuple().exponent))
     return str(rate.quantize(Decimal(1).scaleb(-places)))
+
+
+class StrictSerializer(serializers.Serializer):
+    """Refuse unknown fields: a misspelt ``endedAt`` must not silently mean "now"."""
+
+    def to_internal_value(self, data: Any) -> Any:
+        if isinstance(data, dict):
+            unknown = sorted(set(data) - set(self.fields))
+            if unknown:
+                raise serializers.ValidationError(
+                    {name: ["Unknown field."] for name in unknown}, code="unknown_field"
+                )
+        return super().to_internal_value(data)
+
+
+class StrictModelSerializer(StrictSerializer, serializers.ModelSerializer):
+    """A model serializer that refuses unknown fields."""

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from billing import money
+from billing import money, pricing
 from billing.errors import DomainError
 from billing.transactions import run_in_transaction
 from fleet.models import Zone
@@ -23,8 +22,8 @@ def validate_time_zone(name: str) -> str:
         InvalidZone: for an unknown or malformed name.
     """
     try:
-        ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError, TypeError) as exc:
+        pricing.load_time_zone(name)
+    except pricing.InvalidTariff as exc:
         raise InvalidZone(
             f"{name!r} is not an IANA time zone.", code="unknown_time_zone", field="time_zone"
         ) from exc

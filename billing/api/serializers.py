@@ -10,7 +10,7 @@ from rest_framework import serializers
 
 from billing.localtime import local_iso, utc_iso
 from billing.models import CreditNote, Invoice, InvoiceLine
-from config.fields import MoneyField, money_text, rate_text
+from config.fields import MoneyField, StrictSerializer, money_text, rate_text
 
 
 def line_data(
@@ -156,6 +156,6 @@ class InvoiceSerializer(serializers.Serializer):
         }
 
 
-class CreditNoteRequestSerializer(serializers.Serializer):
+class CreditNoteRequestSerializer(StrictSerializer):
     amount = MoneyField()
     reason = serializers.CharField(max_length=1000)

@@ -4,6 +4,8 @@ from billing.api import views
 
 urlpatterns = [
     path("invoices/", views.InvoiceList.as_view(), name="invoice-list"),
+    # Before the detail route, which would take "export" for an invoice number.
+    path("invoices/export/", views.InvoiceExport.as_view(), name="invoice-export"),
     path("invoices/<str:number>/", views.InvoiceDetail.as_view(), name="invoice-detail"),
     path(
         "invoices/<str:number>/credit-notes/",

@@ -91,7 +91,7 @@ def _fingerprint(request: Request) -> str:
 
 def _claim_or_wait(*, user: Any, key: str, fingerprint: str) -> IdempotencyKey | HttpResponse:
     wait = settings.BILLING["IDEMPOTENCY_WAIT_SECONDS"]
-    deadline = time.monotonic() + wait
+    deadline = time.perf_counter() + wait
     while True:
         now = timezone.now()
         claim = uuid.uuid4().hex
@@ -127,7 +127,7 @@ def _claim_or_wait(*, user: Any, key: str, fingerprint: str) -> IdempotencyKey |
             if taken:
                 existing.created_at, existing.claim = now, claim
                 return existing
-        if time.monotonic() >= deadline:
+        if time.perf_counter() >= deadline:
             raise IdempotencyRequestInProgress(
                 "The first request with this Idempotency-Key is still running; retry later.",
                 key=key,
@@ -156,7 +156,8 @@ def _replay(stored: IdempotencyKey) -> HttpResponse:
 
 
 def purge_expired(*, now: Any) -> int:
-    """Delete completed keys older than the retention period; return how many."""
-    cutoff = now - timedelta(hours=settings.BILLING["IDEMPOTENCY_KEEP_HOURS"])
+    """Delete keys older than the retention period (never less than 24 hours); return how many."""
+    hours = max(24, settings.BILLING["IDEMPOTENCY_KEEP_HOURS"])
+    cutoff = now - timedelta(hours=hours)
     deleted, _ = IdempotencyKey.objects.filter(created_at__lt=cutoff).delete()
     return deleted

@@ -4,11 +4,17 @@ from typing import Any
 
 from rest_framework import serializers
 
-from config.fields import InstantField, MoneyField, rate_text
+from config.fields import (
+    InstantField,
+    MoneyField,
+    StrictModelSerializer,
+    StrictSerializer,
+    rate_text,
+)
 from fleet.models import Member, Tariff, Vehicle, Zone
 
 
-class ZoneSerializer(serializers.ModelSerializer):
+class ZoneSerializer(StrictModelSerializer):
     vat_rate = serializers.DecimalField(max_digits=5, decimal_places=4, min_value=0)
     created_at = InstantField(read_only=True)
 
@@ -20,7 +26,7 @@ class ZoneSerializer(serializers.ModelSerializer):
         ]  # fmt: skip
 
 
-class VehicleSerializer(serializers.ModelSerializer):
+class VehicleSerializer(StrictModelSerializer):
     zone = serializers.SlugRelatedField(slug_field="code", queryset=Zone.objects.all())
     created_at = InstantField(read_only=True)
 
@@ -29,12 +35,12 @@ class VehicleSerializer(serializers.ModelSerializer):
         fields = ["plate", "zone", "status", "created_at"]
 
 
-class BandSerializer(serializers.Serializer):
+class BandSerializer(StrictSerializer):
     starts_at = serializers.TimeField(format="%H:%M", input_formats=["%H:%M", "%H:%M:%S"])
     per_minute = MoneyField()
 
 
-class TariffSerializer(serializers.Serializer):
+class TariffSerializer(StrictSerializer):
     id = serializers.IntegerField(read_only=True)
     zone = serializers.SlugRelatedField(slug_field="code", queryset=Zone.objects.all())
     plan = serializers.SlugField(max_length=40)
@@ -75,7 +81,7 @@ class TariffSerializer(serializers.Serializer):
         }
 
 
-class MemberCreateSerializer(serializers.Serializer):
+class MemberCreateSerializer(StrictSerializer):
     username = serializers.CharField(max_length=150)
     password = serializers.CharField(write_only=True, max_length=128)
     plan = serializers.SlugField(max_length=40)

@@ -5,18 +5,23 @@ from typing import Any
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django_filters import rest_framework as filters
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import generics, status
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from config.idempotency.keys import idempotent
 from config.roles import IsFleet
+from config.schema import LIST, READ, WRITE, errors
 from fleet import members, tariffs, zones
 from fleet.api import serializers
 from fleet.models import Member, Tariff, Vehicle, Zone
 
 
+@extend_schema_view(
+    get=extend_schema(responses={200: serializers.ZoneSerializer(many=True), **errors(*LIST)}),
+    post=extend_schema(responses={201: serializers.ZoneSerializer, **errors(*WRITE)}),
+)
 class ZoneList(generics.ListCreateAPIView):
     permission_classes = [IsFleet]
     serializer_class = serializers.ZoneSerializer
@@ -30,6 +35,7 @@ class ZoneList(generics.ListCreateAPIView):
         return Response(self.get_serializer(zone).data, status=status.HTTP_201_CREATED)
 
 
+@extend_schema_view(get=extend_schema(responses={200: serializers.ZoneSerializer, **errors(*READ)}))
 class ZoneDetail(generics.RetrieveAPIView):
     permission_classes = [IsFleet]
     serializer_class = serializers.ZoneSerializer
@@ -51,6 +57,10 @@ class VehicleFilter(filters.FilterSet):
         return queryset.filter(available) if value else queryset.exclude(available)
 
 
+@extend_schema_view(
+    get=extend_schema(responses={200: serializers.VehicleSerializer(many=True), **errors(*LIST)}),
+    post=extend_schema(responses={201: serializers.VehicleSerializer, **errors(*WRITE)}),
+)
 class VehicleList(generics.ListCreateAPIView):
     permission_classes = [IsFleet]
     serializer_class = serializers.VehicleSerializer
@@ -65,6 +75,9 @@ class VehicleList(generics.ListCreateAPIView):
         return Response(self.get_serializer(vehicle).data, status=status.HTTP_201_CREATED)
 
 
+@extend_schema_view(
+    get=extend_schema(responses={200: serializers.VehicleSerializer, **errors(*READ)})
+)
 class VehicleDetail(generics.RetrieveAPIView):
     permission_classes = [IsFleet]
     serializer_class = serializers.VehicleSerializer
@@ -72,6 +85,10 @@ class VehicleDetail(generics.RetrieveAPIView):
     lookup_field = "plate"
 
 
+@extend_schema_view(
+    get=extend_schema(responses={200: serializers.TariffSerializer(many=True), **errors(*LIST)}),
+    post=extend_schema(responses={201: serializers.TariffSerializer, **errors(*WRITE)}),
+)
 class TariffList(generics.ListCreateAPIView):
     permission_classes = [IsFleet]
     serializer_class = serializers.TariffSerializer
@@ -96,12 +113,18 @@ class TariffList(generics.ListCreateAPIView):
         return Response(self.get_serializer(tariff).data, status=status.HTTP_201_CREATED)
 
 
+@extend_schema_view(
+    get=extend_schema(responses={200: serializers.TariffSerializer, **errors(*READ)})
+)
 class TariffDetail(generics.RetrieveAPIView):
     permission_classes = [IsFleet]
     serializer_class = serializers.TariffSerializer
     queryset = Tariff.objects.select_related("zone").prefetch_related("bands")
 
 
+@extend_schema_view(
+    get=extend_schema(responses={200: serializers.MemberSerializer(many=True), **errors(*LIST)})
+)
 class MemberList(generics.ListCreateAPIView):
     permission_classes = [IsFleet]
     queryset = Member.objects.select_related("user")
@@ -112,7 +135,8 @@ class MemberList(generics.ListCreateAPIView):
         return serializers.MemberSerializer
 
     @extend_schema(
-        request=serializers.MemberCreateSerializer, responses={201: serializers.MemberSerializer}
+        request=serializers.MemberCreateSerializer,
+        responses={201: serializers.MemberSerializer, **errors(*WRITE)},
     )
     @idempotent
     def post(self, request: Request) -> Response:
@@ -122,6 +146,9 @@ class MemberList(generics.ListCreateAPIView):
         return Response(serializers.MemberSerializer(member).data, status=status.HTTP_201_CREATED)
 
 
+@extend_schema_view(
+    get=extend_schema(responses={200: serializers.MemberSerializer, **errors(*READ)})
+)
 class MemberDetail(generics.RetrieveAPIView):
     permission_classes = [IsFleet]
     serializer_class = serializers.MemberSerializer

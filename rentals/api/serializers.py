@@ -9,20 +9,20 @@ from rest_framework import serializers
 from billing import pricing
 from billing.api.serializers import InvoiceSerializer, LineSerializer, line_data
 from billing.localtime import local_iso, utc_iso
-from config.fields import InstantField, money_text
+from config.fields import InstantField, StrictSerializer, money_text
 from rentals.models import Rental
 
 
-class StartRequestSerializer(serializers.Serializer):
+class StartRequestSerializer(StrictSerializer):
     vehicle = serializers.CharField(max_length=20, help_text="plate")
     started_at = InstantField(required=False, help_text="omitted: now; no offset: local time")
 
 
-class EndRequestSerializer(serializers.Serializer):
+class EndRequestSerializer(StrictSerializer):
     ended_at = InstantField(required=False, help_text="omitted: now; no offset: local time")
 
 
-class QuoteRequestSerializer(serializers.Serializer):
+class QuoteRequestSerializer(StrictSerializer):
     vehicle = serializers.CharField(max_length=20, help_text="plate")
     started_at = InstantField(required=False)
     ended_at = InstantField(required=False)

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.db.models import Prefetch, QuerySet
 from django.utils import timezone
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import generics, status
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -11,6 +11,7 @@ from rest_framework.views import APIView
 from billing.models import CreditNote
 from config.idempotency.keys import idempotent
 from config.roles import IsMember
+from config.schema import LIST, READ, WRITE, errors
 from rentals import lifecycle
 from rentals.api import serializers
 from rentals.models import Rental
@@ -34,7 +35,8 @@ class QuoteCreate(APIView):
     permission_classes = [IsMember]
 
     @extend_schema(
-        request=serializers.QuoteRequestSerializer, responses={200: serializers.QuoteSerializer}
+        request=serializers.QuoteRequestSerializer,
+        responses={200: serializers.QuoteSerializer, **errors(*WRITE)},
     )
     @idempotent
     def post(self, request: Request) -> Response:
@@ -49,6 +51,9 @@ class QuoteCreate(APIView):
         return Response(serializers.QuoteSerializer(quote).data)
 
 
+@extend_schema_view(
+    get=extend_schema(responses={200: serializers.RentalSerializer(many=True), **errors(*LIST)})
+)
 class RentalList(generics.ListAPIView):
     permission_classes = [IsMember]
     serializer_class = serializers.RentalSerializer
@@ -60,7 +65,7 @@ class RentalList(generics.ListAPIView):
 
     @extend_schema(
         request=serializers.StartRequestSerializer,
-        responses={201: serializers.RentalSerializer},
+        responses={201: serializers.RentalSerializer, **errors(*WRITE)},
     )
     @idempotent
     def post(self, request: Request) -> Response:
@@ -77,6 +82,9 @@ class RentalList(generics.ListAPIView):
         )
 
 
+@extend_schema_view(
+    get=extend_schema(responses={200: serializers.RentalSerializer, **errors(*READ)})
+)
 class RentalDetail(generics.RetrieveAPIView):
     permission_classes = [IsMember]
     serializer_class = serializers.RentalSerializer
@@ -91,7 +99,8 @@ class RentalEnd(APIView):
     permission_classes = [IsMember]
 
     @extend_schema(
-        request=serializers.EndRequestSerializer, responses={200: serializers.RentalSerializer}
+        request=serializers.EndRequestSerializer,
+        responses={200: serializers.RentalSerializer, **errors(*WRITE, 404)},
     )
     @idempotent
     def post(self, request: Request, pk: int) -> Response:

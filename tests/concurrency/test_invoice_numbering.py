@@ -12,7 +12,6 @@ from django.db import DatabaseError, connection, connections, transaction
 
 from billing import audit, invoicing, numbering
 from billing.models import CreditNote, Invoice
-from billing.transactions import run_in_transaction
 from tests.concurrency.conftest import run_in_threads
 from tests.factories import UserFactory
 from tests.invoices import issue
@@ -158,20 +157,3 @@ def test_concurrent_credit_notes_never_exceed_the_invoice_total():
     refused = [r for r in results if isinstance(r, invoicing.CreditExceedsInvoice)]
     assert (len(issued), len(refused)) == (2, 8), results
     assert sorted(note.sequence for note in issued) == [1, 2]
-
-
-def test_the_whole_use_case_is_retried_after_a_deadlock(monkeypatch):
-    from django.db import OperationalError
-
-    calls = []
-
-    class Deadlock(Exception):
-        sqlstate = "40P01"
-
-    def flaky():
-        calls.append(1)
-        if len(calls) == 1:
-            raise OperationalError("deadlock detected") from Deadlock()
-        return len(calls)
-
-    assert run_in_transaction(flaky) == 2

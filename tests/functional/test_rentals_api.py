@@ -312,3 +312,31 @@ def test_the_rental_list_is_the_members_own_newest_first(member_client, vehicle,
 
     assert [r["started_at"] for r in results] == ["2026-06-01T07:00:00Z", "2026-06-01T06:00:00Z"]
     assert all(r["status"] == "ended" and r["invoice"] for r in results)
+
+
+@time_machine.travel("2026-06-01T12:00:00+02:00", tick=False)
+def test_a_misspelt_field_is_refused_rather_than_read_as_now(member_client, vehicle, tariff):
+    rental_id = start(member_client, vehicle, "2026-06-01T10:00:00+02:00").json()["id"]
+
+    response = member_client.post(
+        f"/api/rentals/{rental_id}/end/", {"endedAt": "2026-06-01T11:00:00+02:00"}, format="json"
+    )
+
+    assert response.status_code == 400
+    assert "endedAt" in response.json()
+    assert Rental.objects.get().status == Rental.Status.OPEN
+
+
+@time_machine.travel("2026-06-01T12:00:00+02:00", tick=False)
+def test_a_member_cannot_quote_on_behalf_of_another_member(
+    member_client, other_member, vehicle, tariff
+):
+    response = member_client.post(
+        "/api/quotes/",
+        {"vehicle": vehicle.plate, "member": other_member.pk,
+         "started_at": "2026-06-01T10:00:00+02:00", "ended_at": "2026-06-01T10:20:00+02:00"},
+        format="json",
+    )  # fmt: skip
+
+    assert response.status_code == 400
+    assert "member" in response.json()

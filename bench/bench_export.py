@@ -1,0 +1,246 @@
+"""Time the finance export against PostgreSQL's own COPY: ``python -m bench.bench_export``.
+
+For each size, a scratch database ``bench_export`` is recreated on the server of
+``DATABASE_URL`` (default: local PostgreSQL), migrated, and filled with N invoices by one
+``INSERT ... SELECT generate_series`` (valid rows for the export, not issued through the use
+case: no lines, no real hash chain). Then two child processes each read the same rows:
+one through ``billing.exports.export_rows``, one with ``COPY (SELECT ...) TO STDOUT``, and
+each reports its peak RSS (``ru_maxrss``), so that the figure is per run and per reader.
+The export streams, so its peak RSS must not grow with N. ``ratio`` = export time / COPY time.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import subprocess
+import sys
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+ROOT = Path(__file__).resolve().parent.parent
+SCRATCH = "bench_export"
+DEFAULT_SERVER = "postgres://postgres@127.0.0.1:5432/postgres"
+# The period covers every generated invoice: the export's real query, filters included.
+PERIOD_FROM = datetime(2026, 1, 1, tzinfo=UTC)
+PERIOD_TO = datetime(2027, 1, 1, tzinfo=UTC)
+
+INSERT = """
+INSERT INTO billing_invoice (
+    number, series, sequence, issued_at, time_zone, customer_id, billing_name,
+    billing_address, seller_name, seller_address, seller_vat_id, subject_kind, subject_id,
+    period_started_at, period_ended_at, minutes, currency, net, vat_rate, vat, total,
+    canonical_version, previous_hash, hash, created_at)
+SELECT
+    'BEN-2026-' || lpad(g::text, greatest(6, length(g::text)), '0'), 'BEN-2026', g,
+    ts, 'Europe/Paris', %(customer)s, 'Member ' || g, '1 rue de Rivoli, Paris',
+    'Autopartage Démo SAS', '1 rue de Rivoli, 75001 Paris', 'FR00123456789', 'bench', g,
+    ts - interval '20 minutes', ts, 20, 'EUR', 6.6700, 0.2000, 1.3300, 8.0000,
+    1, repeat('0', 64), md5(g::text) || md5('bench' || g::text), ts
+FROM generate_series(1, %(rows)s) AS g,
+     LATERAL (SELECT timestamptz '2026-01-01 00:00:00+00' + g * interval '1 second') AS t(ts)
+"""
+COPY = """
+COPY (
+    SELECT 'invoice', number, series, sequence, issued_at, time_zone, customer_id,
+           billing_name, number, currency, net, vat_rate, vat, total, hash
+    FROM billing_invoice
+    WHERE issued_at >= %(start)s AND issued_at < %(end)s
+    ORDER BY series, sequence, id
+) TO STDOUT WITH (FORMAT csv, HEADER)
+"""
+
+
+def server_url() -> str:
+    """Return the PostgreSQL server to use: ``DATABASE_URL``, or the local default."""
+    return os.environ.get("DATABASE_URL") or DEFAULT_SERVER
+
+
+def database_url(url: str, name: str) -> str:
+    """Return ``url`` with its database name replaced by ``name``."""
+    parts = urlsplit(url)
+    return urlunsplit(parts._replace(path=f"/{name}"))
+
+
+def peak_rss_mib() -> float:
+    """Return this process's peak resident set size in MiB (Linux reports KiB)."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def recreate_scratch(url: str) -> str:
+    """Drop and create the scratch database, migrate it; return its URL."""
+    import psycopg
+
+    with psycopg.connect(database_url(url, "postgres"), autocommit=True) as admin:
+        admin.execute(f"DROP DATABASE IF EXISTS {SCRATCH} WITH (FORCE)")
+        admin.execute(f"CREATE DATABASE {SCRATCH}")
+    scratch = database_url(url, SCRATCH)
+    subprocess.run(
+        [sys.executable, "manage.py", "migrate", "--no-input", "--verbosity", "0"],
+        cwd=ROOT,
+        env=child_env(scratch),
+        check=True,
+    )
+    return scratch
+
+
+def drop_scratch(url: str) -> None:
+    """Drop the scratch database."""
+    import psycopg
+
+    with psycopg.connect(database_url(url, "postgres"), autocommit=True) as admin:
+        admin.execute(f"DROP DATABASE IF EXISTS {SCRATCH} WITH (FORCE)")
+
+
+def fill(scratch: str, rows: int) -> float:
+    """Insert ``rows`` invoices for one customer; return the seconds it took."""
+    import psycopg
+
+    started = time.perf_counter()
+    with psycopg.connect(scratch) as conn:
+        (customer,) = conn.execute(
+            "INSERT INTO auth_user (password, is_superuser, username, first_name, last_name,"
+            " email, is_staff, is_active, date_joined)"
+            " VALUES ('!', false, 'bench', '', '', '', false, true, now()) RETURNING id"
+        ).fetchone()
+        conn.execute(INSERT, {"customer": customer, "rows": rows})
+    with psycopg.connect(scratch, autocommit=True) as conn:
+        conn.execute("VACUUM ANALYZE billing_invoice")
+    return time.perf_counter() - started
+
+
+def child_env(scratch: str) -> dict[str, str]:
+    """Return the environment of a child: the scratch database, production-like settings."""
+    return {
+        **os.environ,
+        "DATABASE_URL": scratch,
+        "SECRET_KEY": os.environ.get("SECRET_KEY", "bench"),
+        "DEBUG": "0",
+        "TESTING": "0",
+        "LOG_LEVEL": "WARNING",
+        "DJANGO_SETTINGS_MODULE": "config.settings",
+    }
+
+
+def measure_in_child(scratch: str, reader: str) -> dict[str, Any]:
+    """Run one reader (``export`` or ``copy``) in a fresh interpreter; return its figures."""
+    result = subprocess.run(
+        [sys.executable, "-m", "bench.bench_export", "--child", reader],
+        cwd=ROOT,
+        env=child_env(scratch),
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    figures: dict[str, Any] = json.loads(result.stdout.strip().splitlines()[-1])
+    return figures
+
+
+def child_export() -> dict[str, Any]:
+    """Export every row through billing.exports into /dev/null; time it, count it."""
+    import django
+
+    django.setup()
+    from billing import exports
+
+    baseline = peak_rss_mib()
+    started = time.perf_counter()
+    lines = 0
+    with open(os.devnull, "w", encoding="utf-8") as sink:
+        for line in exports.export_rows(issued_from=PERIOD_FROM, issued_to=PERIOD_TO):
+            sink.write(line)
+            lines += 1
+    seconds = time.perf_counter() - started
+    return {
+        "rows": lines - 1,
+        "seconds": seconds,
+        "peak_rss_mib": peak_rss_mib(),
+        "baseline_rss_mib": baseline,
+    }
+
+
+def child_copy() -> dict[str, Any]:
+    """Read the same rows with COPY ... TO STDOUT into /dev/null; time it, count it."""
+    import psycopg
+
+    started = time.perf_counter()
+    lines = 0
+    with (
+        psycopg.connect(os.environ["DATABASE_URL"]) as conn,
+        open(os.devnull, "wb") as sink,
+        conn.cursor() as cursor,
+        cursor.copy(COPY, {"start": PERIOD_FROM, "end": PERIOD_TO}) as copy,
+    ):
+        for block in copy:
+            sink.write(block)
+            lines += bytes(block).count(b"\n")
+    seconds = time.perf_counter() - started
+    # Line breaks inside quoted fields would be counted too; the generated names have none.
+    return {"rows": lines - 1, "seconds": seconds, "peak_rss_mib": peak_rss_mib()}
+
+
+def run(rows: int) -> dict[str, Any]:
+    """Export ``rows`` invoices through billing.exports and through COPY; return the figures.
+
+    Keys: rows, seconds, rows_per_second, peak_rss_mib (of the export's process),
+    copy_seconds, copy_rows_per_second, ratio (export seconds / COPY seconds).
+
+    Raises:
+        RuntimeError: a reader did not see the ``rows`` invoices inserted.
+    """
+    url = server_url()
+    scratch = recreate_scratch(url)
+    try:
+        fill(scratch, rows)
+        export = measure_in_child(scratch, "export")
+        copy = measure_in_child(scratch, "copy")
+    finally:
+        drop_scratch(url)
+    if export["rows"] != rows or copy["rows"] != rows:
+        raise RuntimeError(
+            f"expected {rows} rows; the export saw {export['rows']}, COPY {copy['rows']}"
+        )
+    return {
+        "rows": rows,
+        "seconds": round(export["seconds"], 3),
+        "rows_per_second": round(rows / export["seconds"]),
+        "peak_rss_mib": round(export["peak_rss_mib"], 1),
+        "copy_seconds": round(copy["seconds"], 3),
+        "copy_rows_per_second": round(rows / copy["seconds"]),
+        "ratio": round(export["seconds"] / copy["seconds"], 2),
+    }
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Run the bench for each ``--rows`` size and print a Markdown table."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rows", type=int, nargs="+", default=[100_000, 1_000_000])
+    parser.add_argument("--child", choices=["export", "copy"], help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.child:
+        figures = child_export() if args.child == "export" else child_copy()
+        print(json.dumps(figures))
+        return
+    results = [run(rows) for rows in args.rows]
+    print(
+        "| rows | export s | export rows/s | export peak RSS MiB | COPY s | COPY rows/s | ratio |"
+    )
+    print("|---:|---:|---:|---:|---:|---:|---:|")
+    for r in results:
+        print(
+            f"| {r['rows']:,} | {r['seconds']:.2f} | {r['rows_per_second']:,} "
+            f"| {r['peak_rss_mib']:.1f} | {r['copy_seconds']:.2f} "
+            f"| {r['copy_rows_per_second']:,} | {r['ratio']:.1f}x |"
+        )
+    if len(results) > 1:
+        rss = ", ".join(f"{r['rows']:,} rows: {r['peak_rss_mib']:.1f} MiB" for r in results)
+        print(f"\nExport peak RSS by size ({rss}): constant memory means these stay flat.")
+
+
+if __name__ == "__main__":
+    main()

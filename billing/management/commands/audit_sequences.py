@@ -1,0 +1,85 @@
+"""Print the sequence audit of ``GET /api/audit/sequences/``; exit 1 when a series is not clean."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from billing import audit
+
+HEADERS = (
+    "series", "kind", "first", "last", "count", "gaps", "duplicates", "date order",
+    "hash chain", "first broken link", "status",
+)  # fmt: skip
+SHOWN = 5  # items of a list printed in the table; --json prints them all
+
+
+def listed(items: Sequence[Any], count: int | None = None) -> str:
+    """Summarise a list for a table cell: ``-``, or the count and its first items."""
+    total = len(items) if count is None else count
+    if not total:
+        return "-"
+    shown = ", ".join(str(item) for item in items[:SHOWN])
+    more = ", ..." if total > min(len(items), SHOWN) else ""
+    return f"{total}: {shown}{more}"
+
+
+def table_row(report: audit.SeriesReport) -> tuple[str, ...]:
+    """Return one report as the cells of a table row."""
+    return (
+        report.series,
+        report.kind,
+        "-" if report.first is None else str(report.first),
+        "-" if report.last is None else str(report.last),
+        str(report.count),
+        listed(report.gaps, report.gap_count),
+        listed(report.duplicates),
+        listed(report.date_order_violations),
+        "ok" if report.hash_chain_ok else "BROKEN",
+        report.first_broken_link or "-",
+        "CLEAN" if report.clean else "NOT CLEAN",
+    )
+
+
+def format_table(rows: Sequence[Sequence[str]]) -> str:
+    """Align ``rows`` under ``HEADERS`` in columns."""
+    widths = [max(len(row[i]) for row in (HEADERS, *rows)) for i in range(len(HEADERS))]
+    lines = [HEADERS, tuple("-" * width for width in widths), *rows]
+    return "\n".join(
+        "  ".join(cell.ljust(width) for cell, width in zip(line, widths, strict=True)).rstrip()
+        for line in lines
+    )
+
+
+class Command(BaseCommand):
+    help = (
+        "Check every invoice and credit-note series: no gap, no duplicate, dates in number "
+        "order, hash chain intact. Exit code 1 when any series is not clean."
+    )
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--series", help="check one series only")
+        parser.add_argument(
+            "--json", dest="as_json", action="store_true", help="print the report as JSON"
+        )
+
+    def handle(self, *args: Any, series: str | None, as_json: bool, **options: Any) -> None:
+        reports = audit.audit_sequences(series=series)
+        if as_json:
+            self.stdout.write(json.dumps([report.as_dict() for report in reports], indent=2))
+        elif not reports:
+            what = f"series {series}" if series else "any series"
+            self.stdout.write(f"No invoices or credit notes in {what}: nothing to audit.")
+        else:
+            self.stdout.write(format_table([table_row(report) for report in reports]))
+        dirty = [report.series for report in reports if not report.clean]
+        if dirty:
+            raise CommandError(
+                f"{len(dirty)} of {len(reports)} series NOT CLEAN: {', '.join(dirty)}",
+                returncode=1,
+            )
+        if reports and not as_json:
+            self.stdout.write(self.style.SUCCESS(f"All {len(reports)} series clean."))

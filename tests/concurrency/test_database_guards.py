@@ -1,0 +1,55 @@
+"""PostgreSQL triggers guard what raw SQL could otherwise change: used tariffs, invoiced rentals."""
+
+from __future__ import annotations
+
+import pytest
+import time_machine
+from django.db import DatabaseError, connection
+
+from rentals.models import Rental
+from tests.conftest import client_for
+from tests.factories import MemberFactory, TariffFactory, VehicleFactory, ZoneFactory
+
+pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
+
+
+@pytest.fixture
+def ended_rental():
+    zone = ZoneFactory()
+    TariffFactory(zone=zone)
+    vehicle = VehicleFactory(zone=zone)
+    client = client_for(MemberFactory().user)
+    with time_machine.travel("2026-06-01T12:00:00+02:00", tick=False):
+        rental_id = client.post("/api/rentals/", {"vehicle": vehicle.plate}, format="json").json()[
+            "id"
+        ]
+        client.post(f"/api/rentals/{rental_id}/end/", {}, format="json")
+    return Rental.objects.get(pk=rental_id)
+
+
+@pytest.mark.parametrize(
+    "statement",
+    [
+        "UPDATE fleet_tariff SET unlock_fee = 0 WHERE id = %(tariff)s",
+        "DELETE FROM fleet_tariff WHERE id = %(tariff)s",
+        "UPDATE fleet_tariffband SET per_minute = 0 WHERE tariff_id = %(tariff)s",
+        "DELETE FROM fleet_tariffband WHERE tariff_id = %(tariff)s",
+        "DELETE FROM rentals_rental WHERE id = %(rental)s",
+    ],
+    ids=["update-tariff", "delete-tariff", "update-band", "delete-band", "delete-rental"],
+)
+def test_raw_sql_cannot_change_a_used_tariff_or_delete_an_invoiced_rental(ended_rental, statement):
+    with pytest.raises(DatabaseError), connection.cursor() as cursor:
+        cursor.execute(statement, {"tariff": ended_rental.tariff_id, "rental": ended_rental.pk})
+
+    assert Rental.objects.filter(pk=ended_rental.pk, invoice__isnull=False).exists()
+
+
+def test_an_unused_tariff_can_still_be_corrected():
+    tariff = TariffFactory(zone=ZoneFactory())
+
+    with connection.cursor() as cursor:
+        cursor.execute("UPDATE fleet_tariff SET unlock_fee = 2 WHERE id = %s", [tariff.pk])
+
+    tariff.refresh_from_db()
+    assert tariff.unlock_fee == 2

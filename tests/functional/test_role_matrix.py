@@ -1,0 +1,270 @@
+"""Every endpoint of the API, called by every role: the expected status in one table.
+
+Roles: anonymous, a member, another member (who owns nothing of the member's), fleet,
+finance and auditor (API.md, "Conventions"). 401 without credentials, 403 for the wrong
+role, 404 for another member's rental or invoice, 2xx for the right role.
+
+Decided here: ``POST /api/auth/token/`` and ``GET /api/schema/`` (and its Swagger page
+``/api/docs/``) are public. The token endpoint is how one gets credentials; the schema only
+describes the API, which API.md publishes anyway, and every operation in it still needs its
+role.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from django.core.cache import cache
+from django.utils import timezone
+
+from rentals import lifecycle
+from tests.conftest import client_for, staff
+from tests.factories import MemberFactory, TariffFactory, VehicleFactory, ZoneFactory
+
+pytestmark = pytest.mark.django_db
+
+ROLES = ("anonymous", "member", "other_member", "fleet", "finance", "auditor")
+PASSWORD = "a-long-test-password"  # tests/factories.py
+
+
+@dataclass
+class World:
+    """A zone with its tariff and cars; a member with an ended, invoiced rental."""
+
+    member: Any
+    other_member: Any
+    zone: Any
+    tariff: Any
+    plates: list[str]
+    ended_rental: int
+    invoice: str
+    values: dict[str, Any] = field(default_factory=dict)
+
+    def open_rental(self) -> int:
+        """The member's open rental, created when a case needs it (it blocks a new start)."""
+        if "open_rental" not in self.values:
+            rental = lifecycle.start_rental(
+                member=self.member, plate=self.plates[1], started_at=None, now=timezone.now()
+            )
+            self.values["open_rental"] = rental.pk
+        return self.values["open_rental"]
+
+
+@pytest.fixture(autouse=True)
+def fast_passwords_and_fresh_throttle(settings):
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    cache.clear()
+
+
+@pytest.fixture
+def world(db) -> World:
+    zone = ZoneFactory()
+    tariff = TariffFactory(zone=zone)
+    plates = [VehicleFactory(zone=zone).plate for _ in range(3)]
+    member = MemberFactory()
+    started = timezone.now() - timedelta(hours=2)
+    rental = lifecycle.start_rental(member=member, plate=plates[0], started_at=None, now=started)
+    rental = lifecycle.end_rental(
+        member=member, rental_id=rental.pk, ended_at=None, now=started + timedelta(minutes=20)
+    )
+    return World(
+        member=member,
+        other_member=MemberFactory(),
+        zone=zone,
+        tariff=tariff,
+        plates=plates,
+        ended_rental=rental.pk,
+        invoice=rental.invoice.number,
+    )
+
+
+def client_as(role: str, world: World):
+    if role == "anonymous":
+        return client_for(None)
+    if role in ("member", "other_member"):
+        return client_for(getattr(world, role).user)
+    return client_for(staff(role))
+
+
+# Path parameters: the schema's name, and which object of the world fills it.
+FILL = {
+    "zone": lambda w: w.zone.code,
+    "plate": lambda w: w.plates[0],
+    "tariff": lambda w: w.tariff.pk,
+    "member": lambda w: w.member.pk,
+    "ended_rental": lambda w: w.ended_rental,
+    "open_rental": lambda w: w.open_rental(),
+    "invoice": lambda w: w.invoice,
+}
+
+BODIES = {
+    "zone": {
+        "code": "lyon",
+        "name": "Lyon",
+        "time_zone": "Europe/Paris",
+        "currency": "EUR",
+        "vat_rate": "0.20",
+        "invoice_prefix": "LYO",
+    },
+    "vehicle": lambda w: {"plate": "ZZ-999-ZZ", "zone": w.zone.code},
+    "tariff": lambda w: {
+        "zone": w.zone.code,
+        "plan": "premium",
+        "valid_from": "2026-01-01T00:00:00+01:00",
+        "bands": [
+            {"starts_at": "07:00", "per_minute": "0.45"},
+            {"starts_at": "22:00", "per_minute": "0.25"},
+        ],
+        "unlock_fee": "1.00",
+        "minimum_minutes": 0,
+        "daily_cap": "55.00",
+    },
+    "member": {
+        "username": "newcomer",
+        "password": "a-long-pass-phrase-2026",
+        "plan": "standard",
+        "billing_name": "New Comer",
+        "billing_address": "2 place Bellecour, 69002 Lyon",
+    },
+    "quote": lambda w: {
+        "vehicle": w.plates[2],
+        "started_at": "2026-06-01T10:00:00+02:00",
+        "ended_at": "2026-06-01T10:20:00+02:00",
+    },
+    "start": lambda w: {"vehicle": w.plates[2]},
+    "end": {},
+    "credit": {"amount": "1.00", "reason": "goodwill"},
+    "token": lambda w: {"username": w.member.user.username, "password": PASSWORD},
+}
+
+
+@dataclass(frozen=True)
+class Row:
+    method: str
+    path: str  # as in the schema
+    statuses: tuple[int, int, int, int, int, int]  # in the order of ROLES
+    fill: dict[str, str] = field(default_factory=dict)  # path parameter -> FILL key
+    body: str | None = None  # BODIES key
+    in_schema: bool = True
+
+
+# fmt: off
+MATRIX = [
+    #    method  path                                    anon  member other fleet finance auditor
+    Row("GET",  "/api/zones/",                           (401, 403, 403, 200, 403, 403)),
+    Row("POST", "/api/zones/",                           (401, 403, 403, 201, 403, 403),
+        body="zone"),
+    Row("GET",  "/api/zones/{code}/",                    (401, 403, 403, 200, 403, 403),
+        fill={"code": "zone"}),
+    Row("GET",  "/api/vehicles/",                        (401, 403, 403, 200, 403, 403)),
+    Row("POST", "/api/vehicles/",                        (401, 403, 403, 201, 403, 403),
+        body="vehicle"),
+    Row("GET",  "/api/vehicles/{plate}/",                (401, 403, 403, 200, 403, 403),
+        fill={"plate": "plate"}),
+    Row("GET",  "/api/tariffs/",                         (401, 403, 403, 200, 403, 403)),
+    Row("POST", "/api/tariffs/",                         (401, 403, 403, 201, 403, 403),
+        body="tariff"),
+    Row("GET",  "/api/tariffs/{id}/",                    (401, 403, 403, 200, 403, 403),
+        fill={"id": "tariff"}),
+    Row("GET",  "/api/members/",                         (401, 403, 403, 200, 403, 403)),
+    Row("POST", "/api/members/",                         (401, 403, 403, 201, 403, 403),
+        body="member"),
+    Row("GET",  "/api/members/{id}/",                    (401, 403, 403, 200, 403, 403),
+        fill={"id": "member"}),
+    Row("POST", "/api/quotes/",                          (401, 200, 200, 403, 403, 403),
+        body="quote"),
+    Row("GET",  "/api/rentals/",                         (401, 200, 200, 403, 403, 403)),
+    Row("POST", "/api/rentals/",                         (401, 201, 201, 403, 403, 403),
+        body="start"),
+    Row("GET",  "/api/rentals/{id}/",                    (401, 200, 404, 403, 403, 403),
+        fill={"id": "ended_rental"}),
+    Row("POST", "/api/rentals/{id}/end/",                (401, 200, 404, 403, 403, 403),
+        fill={"id": "open_rental"}, body="end"),
+    Row("GET",  "/api/invoices/",                        (401, 200, 200, 403, 200, 200)),
+    Row("GET",  "/api/invoices/{number}/",               (401, 200, 404, 403, 200, 200),
+        fill={"number": "invoice"}),
+    Row("POST", "/api/invoices/{number}/credit-notes/",  (401, 403, 403, 403, 201, 403),
+        fill={"number": "invoice"}, body="credit"),
+    Row("GET",  "/api/invoices/export/",                 (401, 403, 403, 403, 200, 403)),
+    Row("GET",  "/api/audit/sequences/",                 (401, 403, 403, 403, 200, 200)),
+    Row("POST", "/api/auth/token/",                      (200, 200, 200, 200, 200, 200),
+        body="token"),
+    Row("GET",  "/api/schema/",                          (200, 200, 200, 200, 200, 200),
+        in_schema=False),
+    Row("GET",  "/api/docs/",                            (200, 200, 200, 200, 200, 200),
+        in_schema=False),
+]
+# fmt: on
+
+CASES = [
+    pytest.param(row, role, status, id=f"{row.method} {row.path} as {role} -> {status}")
+    for row in MATRIX
+    for role, status in zip(ROLES, row.statuses, strict=True)
+]
+
+
+REFUSAL_CODES = {
+    401: {"not_authenticated"},
+    403: {"permission_denied"},
+    404: {"not_found", "rental_not_found", "invoice_not_found"},
+}
+
+
+def _url(row: Row, world: World) -> str:
+    return row.path.format(**{name: FILL[key](world) for name, key in row.fill.items()})
+
+
+def _body(row: Row, world: World) -> dict[str, Any] | None:
+    if row.body is None:
+        return None
+    body = BODIES[row.body]
+    return body(world) if callable(body) else body
+
+
+@pytest.mark.parametrize(("row", "role", "expected"), CASES)
+def test_role_matrix(world, row, role, expected):
+    client = client_as(role, world)
+    url = _url(row, world)
+
+    if row.method == "GET":
+        response = client.get(url)
+    else:
+        response = client.post(url, _body(row, world), format="json")
+
+    assert response.status_code == expected, getattr(response, "content", b"")[:500]
+    if expected in REFUSAL_CODES:
+        assert response.json()["code"] in REFUSAL_CODES[expected]
+
+
+def test_the_matrix_names_every_role_once_per_endpoint_and_no_endpoint_twice():
+    keys = [(row.method, row.path) for row in MATRIX]
+    assert len(keys) == len(set(keys))
+    assert all(len(row.statuses) == len(ROLES) for row in MATRIX)
+
+
+def test_the_schema_lists_exactly_the_endpoints_of_the_matrix_with_their_shapes(client):
+    schema = client.get("/api/schema/?format=json").json()
+
+    operations = {
+        (method.upper(), path)
+        for path, item in schema["paths"].items()
+        for method in item
+        if method in {"get", "post", "put", "patch", "delete"}
+    }
+    assert operations == {(row.method, row.path) for row in MATRIX if row.in_schema}
+    for path, item in schema["paths"].items():
+        for method, operation in item.items():
+            label = f"{method.upper()} {path}"
+            success = [code for code in operation["responses"] if code.startswith("2")]
+            assert len(success) == 1, label
+            content = operation["responses"][success[0]]["content"]
+            assert all("schema" in media for media in content.values()), label
+            if method == "post":
+                body = operation["requestBody"]["content"]["application/json"]["schema"]
+                assert "$ref" in body, label
+            public = path == "/api/auth/token/"
+            refusals = {"400", "429"} if public else {"401", "403"}
+            assert refusals <= set(operation["responses"]), label

@@ -1,0 +1,19 @@
+"""Show how many generated requests the hostile-input suite sent, even under ``-q``."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+import pytest
+
+# (role, status) -> requests; filled by tests/hostile/test_schemathesis.py.
+SENT: Counter[tuple[str, int]] = Counter()
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    if not SENT:
+        return
+    terminalreporter.write_sep("-", "schemathesis: generated requests by role and status")
+    for role in sorted({role for role, _ in SENT}):
+        statuses = {status: n for (who, status), n in sorted(SENT.items()) if who == role}
+        terminalreporter.write_line(f"{role}: {sum(statuses.values())} requests {statuses}")

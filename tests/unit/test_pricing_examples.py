@@ -1,0 +1,468 @@
+"""Hand-checked prices: every expected total is worked out in the comments."""
+
+from __future__ import annotations
+
+import dataclasses
+from datetime import UTC, date, datetime, time, timedelta, timezone
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from billing.errors import DomainError
+from billing.pricing import (
+    DAILY_CAP,
+    MINUTES,
+    UNLOCK_FEE,
+    Band,
+    ChargeLine,
+    EndsBeforeStart,
+    InvalidTariff,
+    Tariff,
+    price,
+)
+
+PARIS = ZoneInfo("Europe/Paris")
+CET, CEST = timezone(timedelta(hours=1)), timezone(timedelta(hours=2))
+DAY_RATE, NIGHT_RATE = Decimal("0.35"), Decimal("0.20")
+STANDARD = Tariff(
+    time_zone="Europe/Paris",
+    currency="EUR",
+    bands=[Band(time(7, 0), DAY_RATE), Band(time(22, 0), NIGHT_RATE)],
+    unlock_fee=Decimal("1.00"),
+    minimum_minutes=0,
+    daily_cap=Decimal("45.00"),
+)
+UNCAPPED = dataclasses.replace(STANDARD, daily_cap=None)
+
+
+def at(text: str) -> datetime:
+    return datetime.fromisoformat(text)
+
+
+def standard_in(zone: str, currency: str = "EUR", **changes: object) -> Tariff:
+    return dataclasses.replace(STANDARD, time_zone=zone, currency=currency, **changes)
+
+
+def minutes_by_date_and_band(lines: tuple[ChargeLine, ...]) -> list[tuple[str, str, int]]:
+    return [
+        (line.date.isoformat(), line.band_starts_at.isoformat("minutes"), line.minutes)
+        for line in lines
+        if line.kind == MINUTES and line.band_starts_at is not None
+    ]
+
+
+@pytest.mark.parametrize(
+    ("tariff", "started_at", "ended_at", "minutes", "total"),
+    [
+        # 02:50 CEST -> 02:10 CET is 20 real minutes, all at night: 20 x 0.20 + 1.00.
+        pytest.param(
+            STANDARD, "2026-10-25T02:50+02:00", "2026-10-25T02:10+01:00", 20, "5.00",
+            id="paris-fall-back-2026-10-25",
+        ),
+        # 01:50 CET -> 03:10 CEST is 20 real minutes, not 80: 20 x 0.20 + 1.00.
+        pytest.param(
+            STANDARD, "2026-03-29T01:50+01:00", "2026-03-29T03:10+02:00", 20, "5.00",
+            id="paris-spring-forward-2026-03-29",
+        ),
+        # The 25-hour local date: night 00:00-07:00 lasts 8 hours (480 min) + 22:00-24:00
+        # (120) = 600 x 0.20 = 120.00; day 07:00-22:00 = 900 x 0.35 = 315.00; + 1.00.
+        pytest.param(
+            UNCAPPED, "2026-10-25T00:00+02:00", "2026-10-26T00:00+01:00", 1500, "436.00",
+            id="paris-fall-back-2026-10-25-whole-date",
+        ),
+        # The 23-hour local date: night 360 + 120 = 480 x 0.20 = 96.00; day 315.00; + 1.00.
+        pytest.param(
+            UNCAPPED, "2026-03-29T00:00+01:00", "2026-03-30T00:00+02:00", 1380, "412.00",
+            id="paris-spring-forward-2026-03-29-whole-date",
+        ),
+        # Both dates capped at 45.00: 1.00 + 45.00 + 45.00.
+        pytest.param(
+            STANDARD, "2026-06-01T12:00+02:00", "2026-06-02T12:00+02:00", 1440, "91.00",
+            id="paris-two-capped-dates",
+        ),
+        # Kathmandu is +05:45: 07:00 local is 01:15Z. 10 night minutes x 2.00 = 20.00,
+        # 10 day minutes x 3.50 = 35.00, unlock 10.00.
+        pytest.param(
+            standard_in(
+                "Asia/Kathmandu",
+                "NPR",
+                bands=[Band(time(7), Decimal("3.50")), Band(time(22), Decimal("2.00"))],
+                unlock_fee=Decimal("10.00"),
+                daily_cap=None,
+            ),
+            "2026-05-01T01:05Z", "2026-05-01T01:25Z", 20, "65.00",
+            id="kathmandu-07:00-is-01:15Z",
+        ),
+        # Dublin's winter time is GMT (a negative DST in tzdata): 07:00 local is 07:00Z.
+        # 10 x 0.20 + 10 x 0.35 + 1.00 = 6.50.
+        pytest.param(
+            standard_in("Europe/Dublin"), "2026-01-15T06:50Z", "2026-01-15T07:10Z", 20, "6.50",
+            id="dublin-winter-07:00-is-07:00Z",
+        ),
+        # Dublin summer (IST, +01:00): 07:00 local is 06:00Z. Same split, same 6.50.
+        pytest.param(
+            standard_in("Europe/Dublin"), "2026-07-01T05:50Z", "2026-07-01T06:10Z", 20, "6.50",
+            id="dublin-summer-07:00-is-06:00Z",
+        ),
+        # Dublin fall back 02:00 IST -> 01:00 GMT: 20 night minutes x 0.20 + 1.00.
+        pytest.param(
+            standard_in("Europe/Dublin"),
+            "2026-10-25T01:50+01:00", "2026-10-25T01:10+00:00", 20, "5.00",
+            id="dublin-fall-back-2026-10-25",
+        ),
+        # Monrovia before 1972 was -00:44:30: 07:00 local is 07:44:30Z. From 07:44:00Z the
+        # first minute starts at 06:59:30 (night), the second at 07:00:30 (day):
+        # 0.20 + 0.35 = 0.55, + 1.00.
+        pytest.param(
+            standard_in("Africa/Monrovia", "USD"),
+            "1970-06-01T07:44Z", "1970-06-01T07:46Z", 2, "1.55",
+            id="monrovia-1970-offset-with-seconds",
+        ),
+    ],
+)  # fmt: skip
+def test_price_matches_the_hand_computed_total(
+    tariff: Tariff, started_at: str, ended_at: str, minutes: int, total: str
+) -> None:
+    charge = price(tariff, at(started_at), at(ended_at))
+
+    assert (charge.minutes, charge.total) == (minutes, Decimal(total))
+
+
+def test_fall_back_night_bills_the_repeated_hour_twice_paris_fall_back_2026_10_25() -> None:
+    charge = price(UNCAPPED, at("2026-10-25T00:00+02:00"), at("2026-10-26T00:00+01:00"))
+
+    # The night band comes first (00:00-07:00, with 02:00-03:00 twice), then the day band;
+    # the night band after 22:00 joins the same line.
+    assert minutes_by_date_and_band(charge.lines) == [
+        ("2026-10-25", "22:00", 600),
+        ("2026-10-25", "07:00", 900),
+    ]
+
+
+def test_spring_forward_date_has_1380_minutes_paris_spring_forward_2026_03_29() -> None:
+    charge = price(UNCAPPED, at("2026-03-29T00:00+01:00"), at("2026-03-30T00:00+02:00"))
+
+    assert minutes_by_date_and_band(charge.lines) == [
+        ("2026-03-29", "22:00", 480),
+        ("2026-03-29", "07:00", 900),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("started_at", "ended_at"),
+    [
+        pytest.param(
+            datetime(2026, 10, 25, 2, 50, tzinfo=PARIS),
+            datetime(2026, 10, 25, 2, 10, fold=1, tzinfo=PARIS),
+            id="paris-fall-back-2026-10-25",
+        ),
+        pytest.param(
+            datetime(2026, 3, 29, 1, 50, tzinfo=PARIS),
+            datetime(2026, 3, 29, 3, 10, tzinfo=PARIS),
+            id="paris-spring-forward-2026-03-29",
+        ),
+    ],
+)
+def test_same_zone_datetimes_are_subtracted_as_instants_not_wall_clocks(
+    started_at: datetime, ended_at: datetime
+) -> None:
+    # Python would say -40 and +80 minutes here (PITFALLS 1); the instants are 20 apart.
+    assert price(STANDARD, started_at, ended_at).minutes == 20
+
+
+def test_paris_fall_back_2026_10_25_lines_are_the_fee_then_one_night_line() -> None:
+    charge = price(STANDARD, at("2026-10-25T02:50+02:00"), at("2026-10-25T02:10+01:00"))
+
+    assert charge.lines == (
+        ChargeLine(UNLOCK_FEE, date(2026, 10, 25), None, 0, None, Decimal("1.00"), False),
+        ChargeLine(MINUTES, date(2026, 10, 25), time(22), 20, NIGHT_RATE, Decimal("4.00"), False),
+    )
+    assert charge.started_at == datetime(2026, 10, 25, 0, 50, tzinfo=UTC)
+    assert charge.ended_at == datetime(2026, 10, 25, 1, 10, tzinfo=UTC)
+    assert (charge.currency, charge.time_zone) == ("EUR", "Europe/Paris")
+
+
+def test_lord_howe_half_hour_fall_back_bills_the_repeated_half_hour_at_its_wall_band() -> None:
+    # 2026-04-05 02:00 +11:00 becomes 01:30 +10:30. From 01:45 (+11): 01:45-01:59 (15 min,
+    # band 01:40), then 01:30-01:39 (10 min, band 00:00), then 01:40-01:44 (5 min, 01:40).
+    tariff = Tariff(
+        time_zone="Australia/Lord_Howe",
+        currency="AUD",
+        bands=[Band(time(0), Decimal("0.10")), Band(time(1, 40), Decimal("0.50"))],
+    )
+
+    charge = price(tariff, at("2026-04-05T01:45+11:00"), at("2026-04-05T01:45+10:30"))
+
+    assert minutes_by_date_and_band(charge.lines) == [
+        ("2026-04-05", "01:40", 20),
+        ("2026-04-05", "00:00", 10),
+    ]
+    # 20 x 0.50 + 10 x 0.10, no unlock fee.
+    assert charge.total == Decimal("11.00")
+
+
+def test_lord_howe_half_hour_spring_forward_skips_half_an_hour() -> None:
+    # 2026-10-04 02:00 +10:30 becomes 02:30 +11:00: 01:50 -> 02:40 wall is 20 minutes.
+    charge = price(
+        standard_in("Australia/Lord_Howe", "AUD"),
+        datetime(2026, 10, 4, 1, 50, tzinfo=ZoneInfo("Australia/Lord_Howe")),
+        datetime(2026, 10, 4, 2, 40, tzinfo=ZoneInfo("Australia/Lord_Howe")),
+    )
+
+    assert charge.minutes == 20
+
+
+def test_apia_bills_nothing_on_2011_12_30_which_never_happened() -> None:
+    # 23:00 -10:00 on the 29th is 09:00Z; at 10:00Z Samoa jumped to 2011-12-31 00:00 +14:00.
+    tariff = Tariff(
+        time_zone="Pacific/Apia", currency="WST", bands=[Band(time(0), Decimal("0.50"))]
+    )
+    start = at("2011-12-29T23:00-10:00")
+
+    charge = price(tariff, start, start + timedelta(hours=2))
+
+    assert minutes_by_date_and_band(charge.lines) == [
+        ("2011-12-29", "00:00", 60),
+        ("2011-12-31", "00:00", 60),
+    ]
+    assert charge.total == Decimal("60.00")
+
+
+def test_sao_paulo_date_without_a_midnight_starts_at_01_00() -> None:
+    # 2018-11-04 00:00 -03:00 became 01:00 -02:00. 23:30-23:59 on the 3rd is band 23:00
+    # (30 x 0.40 = 12.00); then 01:00-01:29 on the 4th is band 01:00 (30 x 1.00 = 30.00).
+    tariff = Tariff(
+        time_zone="America/Sao_Paulo",
+        currency="BRL",
+        bands=[
+            Band(time(0), Decimal("0.40")),
+            Band(time(1), Decimal("1.00")),
+            Band(time(23), Decimal("0.40")),
+        ],
+    )
+    start = at("2018-11-03T23:30-03:00")
+
+    charge = price(tariff, start, start + timedelta(hours=1))
+
+    assert minutes_by_date_and_band(charge.lines) == [
+        ("2018-11-03", "23:00", 30),
+        ("2018-11-04", "01:00", 30),
+    ]
+    assert charge.total == Decimal("42.00")
+
+
+@pytest.mark.parametrize(
+    ("elapsed", "minutes"),
+    [
+        (timedelta(0), 0),
+        (timedelta(microseconds=1), 1),
+        (timedelta(seconds=29), 1),
+        (timedelta(seconds=30), 1),
+        (timedelta(seconds=59), 1),
+        (timedelta(seconds=60), 1),
+        (timedelta(seconds=60, microseconds=1), 2),
+        (timedelta(seconds=61), 2),
+    ],
+    ids=lambda value: str(value),
+)
+def test_every_started_minute_counts(elapsed: timedelta, minutes: int) -> None:
+    start = at("2026-06-01T12:00:00.250000+00:00")
+
+    assert price(STANDARD, start, start + elapsed).minutes == minutes
+
+
+@pytest.mark.parametrize(
+    ("started_at", "elapsed", "minutes", "total"),
+    [
+        # 5 minutes billed as 30 day minutes: 30 x 0.35 + 1.00 = 11.50.
+        ("2026-06-01T14:00+02:00", timedelta(minutes=5), 30, "11.50"),
+        # Nothing elapsed still pays the minimum.
+        ("2026-06-01T14:00+02:00", timedelta(0), 30, "11.50"),
+        # The minimum runs past 22:00: 10 x 0.35 + 20 x 0.20 + 1.00 = 8.50.
+        ("2026-06-01T21:50+02:00", timedelta(minutes=1), 30, "8.50"),
+    ],
+)
+def test_minimum_minutes_are_billed_from_the_start_as_real_minutes(
+    started_at: str, elapsed: timedelta, minutes: int, total: str
+) -> None:
+    tariff = dataclasses.replace(STANDARD, minimum_minutes=30)
+    start = at(started_at)
+
+    charge = price(tariff, start, start + elapsed)
+
+    assert (charge.minutes, charge.total) == (minutes, Decimal(total))
+
+
+def test_a_capped_date_carries_a_negative_cap_line() -> None:
+    # 08:00-12:00 is 240 day minutes: 84.00, capped at 45.00 by a -39.00 line.
+    charge = price(STANDARD, at("2026-06-01T08:00+02:00"), at("2026-06-01T12:00+02:00"))
+
+    june_first = date(2026, 6, 1)
+    assert charge.lines == (
+        ChargeLine(UNLOCK_FEE, june_first, None, 0, None, Decimal("1.00"), False),
+        ChargeLine(MINUTES, june_first, time(7), 240, DAY_RATE, Decimal("84.00"), True),
+        ChargeLine(DAILY_CAP, june_first, None, 0, None, Decimal("-39.00"), True),
+    )
+    assert charge.total == Decimal("46.00")
+
+
+def test_a_date_exactly_at_the_cap_is_not_capped() -> None:
+    tariff = dataclasses.replace(STANDARD, daily_cap=Decimal("3.50"))
+
+    charge = price(tariff, at("2026-06-01T08:00+02:00"), at("2026-06-01T08:10+02:00"))
+
+    assert [line.kind for line in charge.lines] == [UNLOCK_FEE, MINUTES]
+    assert not any(line.capped for line in charge.lines)
+
+
+def test_zero_decimal_currency_rounds_half_up_to_whole_yen() -> None:
+    tariff = Tariff(
+        time_zone="Asia/Tokyo",
+        currency="JPY",
+        bands=[Band(time(0), Decimal("12.5"))],
+        unlock_fee=Decimal("100"),
+    )
+    start = at("2026-06-01T12:00+09:00")
+
+    charge = price(tariff, start, start + timedelta(minutes=3))
+
+    # 3 x 12.5 = 37.5, half-up to 38; + 100.
+    assert charge.total == Decimal("138")
+    assert [line.amount for line in charge.lines] == [Decimal("100"), Decimal("38")]
+
+
+def test_half_a_cent_rounds_up() -> None:
+    tariff = Tariff(time_zone="UTC", currency="EUR", bands=[Band(time(0), Decimal("0.125"))])
+    start = at("2026-06-01T12:00Z")
+
+    charge = price(tariff, start, start + timedelta(minutes=1))
+
+    # 0.125 -> 0.13; no unlock fee, so no unlock line.
+    assert charge.total == Decimal("0.13")
+    assert [line.kind for line in charge.lines] == [MINUTES]
+
+
+def test_lines_of_a_date_share_its_rounded_amount_instead_of_rounding_each() -> None:
+    # Two bands at 0.125: one minute in each is 0.25 for the date. Rounding each line
+    # would give 0.13 + 0.13 = 0.26; the date's 0.25 is split 0.13 + 0.12 (tie: first).
+    tariff = Tariff(
+        time_zone="UTC",
+        currency="EUR",
+        bands=[Band(time(0), Decimal("0.125")), Band(time(12), Decimal("0.125"))],
+    )
+
+    charge = price(tariff, at("2026-06-01T11:59Z"), at("2026-06-01T12:01Z"))
+
+    assert [line.amount for line in charge.lines] == [Decimal("0.13"), Decimal("0.12")]
+    assert charge.total == Decimal("0.25")
+
+
+def test_stored_fee_and_cap_are_rounded_with_the_money_rule() -> None:
+    tariff = dataclasses.replace(STANDARD, unlock_fee=Decimal("0.995"), daily_cap=Decimal("0.505"))
+
+    charge = price(tariff, at("2026-06-01T08:00+02:00"), at("2026-06-01T08:10+02:00"))
+
+    # Fee 0.995 -> 1.00; cap 0.505 -> 0.51 (3.50 of minutes capped).
+    assert charge.total == Decimal("1.51")
+
+
+def test_a_rental_that_ends_when_it_starts_costs_the_unlock_fee() -> None:
+    start = at("2026-06-01T12:00Z")
+
+    charge = price(STANDARD, start, start)
+
+    assert (charge.minutes, charge.total) == (0, Decimal("1.00"))
+    assert [line.kind for line in charge.lines] == [UNLOCK_FEE]
+
+
+def test_a_free_rental_has_no_lines_and_a_zero_total_with_the_currency_decimals() -> None:
+    tariff = dataclasses.replace(STANDARD, unlock_fee=Decimal(0))
+    start = at("2026-06-01T12:00Z")
+
+    charge = price(tariff, start, start)
+
+    assert charge.lines == ()
+    assert str(charge.total) == "0.00"
+
+
+@pytest.mark.parametrize("naive", ["started_at", "ended_at"])
+def test_naive_datetimes_are_refused(naive: str) -> None:
+    instants = {"started_at": at("2026-06-01T12:00Z"), "ended_at": at("2026-06-01T13:00Z")}
+    instants[naive] = instants[naive].replace(tzinfo=None)
+
+    with pytest.raises(ValueError, match=f"{naive} must be timezone-aware"):
+        price(STANDARD, **instants)
+
+
+def test_ending_before_the_start_is_refused_with_a_stable_code() -> None:
+    # Wall clocks say 02:10 is after 01:50, but 02:10 CEST is 00:10Z and 01:50 CET 00:50Z.
+    with pytest.raises(EndsBeforeStart) as refused:
+        price(STANDARD, at("2026-03-29T01:50+01:00"), at("2026-03-29T02:10+02:00"))
+
+    assert isinstance(refused.value, DomainError)
+    assert refused.value.code == "ends_before_start"
+
+
+@pytest.mark.parametrize(
+    ("changes", "field"),
+    [
+        pytest.param({"time_zone": "Mars/Olympus_Mons"}, "time_zone", id="unknown-zone"),
+        pytest.param({"time_zone": "../etc"}, "time_zone", id="path-escape-zone"),
+        pytest.param({"time_zone": ""}, "time_zone", id="empty-zone"),
+        pytest.param({"time_zone": "localtime"}, "time_zone", id="host-zone"),
+        pytest.param({"currency": "XYZ"}, "currency", id="unknown-currency"),
+        pytest.param({"bands": []}, "bands", id="no-bands"),
+        pytest.param(
+            {"bands": [Band(time(22), NIGHT_RATE), Band(time(7), DAY_RATE)]},
+            "bands",
+            id="unsorted-bands",
+        ),
+        pytest.param(
+            {"bands": [Band(time(7), DAY_RATE), Band(time(7), NIGHT_RATE)]},
+            "bands",
+            id="duplicate-start-times",
+        ),
+        pytest.param({"unlock_fee": Decimal("-1.00")}, "unlock_fee", id="negative-fee"),
+        pytest.param({"unlock_fee": 1.0}, "unlock_fee", id="float-fee"),
+        pytest.param({"daily_cap": Decimal("NaN")}, "daily_cap", id="nan-cap"),
+        pytest.param({"daily_cap": 45}, "daily_cap", id="int-cap"),
+        pytest.param({"minimum_minutes": -1}, "minimum_minutes", id="negative-minimum"),
+        pytest.param({"minimum_minutes": True}, "minimum_minutes", id="bool-minimum"),
+        pytest.param({"minimum_minutes": 1.5}, "minimum_minutes", id="float-minimum"),
+    ],
+)
+def test_invalid_tariffs_are_refused_naming_the_field(
+    changes: dict[str, object], field: str
+) -> None:
+    with pytest.raises(InvalidTariff) as refused:
+        dataclasses.replace(STANDARD, **changes)
+
+    assert refused.value.code == "invalid_tariff"
+    assert refused.value.details["field"] == field
+    assert isinstance(refused.value, ValueError)
+
+
+@pytest.mark.parametrize(
+    ("starts_at", "per_minute", "field"),
+    [
+        pytest.param(time(7), Decimal("-0.01"), "per_minute", id="negative-rate"),
+        pytest.param(time(7), 0.35, "per_minute", id="float-rate"),
+        pytest.param(time(7), Decimal("Infinity"), "per_minute", id="infinite-rate"),
+        pytest.param(time(7, tzinfo=UTC), DAY_RATE, "starts_at", id="aware-start"),
+        pytest.param("07:00", DAY_RATE, "starts_at", id="string-start"),
+    ],
+)
+def test_invalid_bands_are_refused_naming_the_field(
+    starts_at: object, per_minute: object, field: str
+) -> None:
+    with pytest.raises(InvalidTariff) as refused:
+        Band(starts_at, per_minute)  # type: ignore[arg-type]
+
+    assert refused.value.details["field"] == field
+
+
+def test_tariff_keeps_its_bands_as_a_tuple_and_cannot_be_changed() -> None:
+    assert isinstance(STANDARD.bands, tuple)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        STANDARD.currency = "USD"  # type: ignore[misc]
