@@ -32,7 +32,7 @@ demo-db: $(STAMP) var
 run: demo-db
 	DEBUG=1 $(BIN)/python manage.py collectstatic --no-input --verbosity 0
 	@DEBUG=1 $(BIN)/python manage.py demo_help --base-url http://$(HOST):$(PORT)
-	DEBUG=1 $(BIN)/gunicorn config.wsgi --bind $(HOST):$(PORT) --workers 2
+	DEBUG=1 GUNICORN_BIND=$(HOST):$(PORT) WEB_CONCURRENCY=2 $(BIN)/gunicorn -c config/gunicorn.py config.wsgi
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
@@ -48,7 +48,13 @@ test: lint
 	    SECRET_KEY=test TESTING=1 $(BIN)/pytest -q -m 'not postgres' ;; \
 	esac
 
+# Not part of `make test` or CI: about 5 minutes on 2 cores; see docs/performance.md.
+# wrk (the HTTP load, on 127.0.0.1 only) and pgbench (the SQL ceiling) come from Debian.
 bench: $(STAMP)
+	@command -v wrk >/dev/null || { echo "installing wrk (Debian)"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk; }
+	@command -v pgbench >/dev/null || { echo "installing pgbench (Debian postgresql-contrib)"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql-contrib; }
 	DATABASE_URL=$${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/postgres} SECRET_KEY=bench \
 	  $(BIN)/python -m bench
 

@@ -1,11 +1,14 @@
-"""What of an issued document is hashed: the content functions shared by issue and audit."""
+"""What of an issued document is hashed: the content functions shared by issue and audit.
+
+The content names the canonical version the document was issued under, so a later version
+of the form never breaks the chains of documents issued before it.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from typing import Any
 
-from billing.canonical import CANONICAL_VERSION
 from billing.models import CreditNote, Invoice, InvoiceLine
 
 INVOICE_FIELDS = (
@@ -25,7 +28,7 @@ CREDIT_NOTE_FIELDS = (
 
 def invoice_content(invoice: Invoice, lines: Iterable[InvoiceLine]) -> dict[str, Any]:
     """Return the hashed content of an invoice and its lines (canonical version 1)."""
-    content: dict[str, Any] = {"type": "invoice", "version": CANONICAL_VERSION}
+    content: dict[str, Any] = {"type": "invoice", "version": invoice.canonical_version}
     content.update({name: getattr(invoice, name) for name in INVOICE_FIELDS})
     content["lines"] = [
         {name: getattr(line, name) for name in LINE_FIELDS}
@@ -36,7 +39,7 @@ def invoice_content(invoice: Invoice, lines: Iterable[InvoiceLine]) -> dict[str,
 
 def credit_note_content(note: CreditNote, invoice_number: str) -> dict[str, Any]:
     """Return the hashed content of a credit note (canonical version 1)."""
-    content: dict[str, Any] = {"type": "credit_note", "version": CANONICAL_VERSION}
+    content: dict[str, Any] = {"type": "credit_note", "version": note.canonical_version}
     values = {"invoice_number": invoice_number}
     content.update(
         {

@@ -154,8 +154,10 @@ def issue_credit_note(
             )
         credited = invoice.credit_notes.aggregate(total=Sum("total"))["total"] or Decimal(0)
         if credited + amount > invoice.total:
+            currency = invoice.currency
             raise CreditExceedsInvoice(
-                f"Credits would total {credited + amount}, above the invoice's {invoice.total}.",
+                f"Credits would total {money.round_money(credited + amount, currency)}, above "
+                f"the invoice's {money.round_money(invoice.total, currency)}.",
                 invoice=invoice.number,
                 already_credited=str(money.round_money(credited, invoice.currency)),
                 invoice_total=str(money.round_money(invoice.total, invoice.currency)),

@@ -58,6 +58,7 @@ INSTALLED_APPS = [
     "rest_framework.authtoken",
     "django_filters",
     "drf_spectacular",
+    "drf_spectacular_sidecar",
     # django-sequences before billing, so that billing's admin can unregister its counter table.
     "sequences.apps.SequencesConfig",
     "billing",
@@ -165,6 +166,9 @@ REST_FRAMEWORK = {
     "COERCE_DECIMAL_TO_STRING": True,
     "DEFAULT_THROTTLE_RATES": {"token": os.environ.get("TOKEN_THROTTLE_RATE", "20/min")},
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
+    # Throttles identify clients by REMOTE_ADDR unless told how many proxies to trust:
+    # a client-supplied X-Forwarded-For must not reset its own throttle.
+    "NUM_PROXIES": int(os.environ.get("NUM_PROXIES", "0")),
 }
 
 SPECTACULAR_SETTINGS = {
@@ -172,6 +176,10 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "Per-minute car-sharing billing: fleet, rentals, gapless invoices, audit.",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    # Swagger UI's assets come from the installed package, not from a CDN.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
 }
 
@@ -188,7 +196,8 @@ BILLING = {
     # How far ahead of the server's clock a phone's timestamps may be, in seconds.
     "CLOCK_SKEW_SECONDS": int(os.environ.get("CLOCK_SKEW_SECONDS", "300")),
     # How long a replay waits for the first request with the same idempotency key.
-    "IDEMPOTENCY_WAIT_SECONDS": float(os.environ.get("IDEMPOTENCY_WAIT_SECONDS", "30")),
+    # Kept below gunicorn's worker timeout (config/gunicorn.py), so a waiting replay answers.
+    "IDEMPOTENCY_WAIT_SECONDS": float(os.environ.get("IDEMPOTENCY_WAIT_SECONDS", "20")),
     "IDEMPOTENCY_KEEP_HOURS": int(os.environ.get("IDEMPOTENCY_KEEP_HOURS", "48")),
 }
 

@@ -8,6 +8,7 @@ from decimal import Decimal
 
 from billing import pricing
 from billing.errors import ConflictError
+from billing.localtime import utc_iso
 from billing.transactions import run_in_transaction
 from fleet.models import Tariff, TariffBand, Zone
 
@@ -49,7 +50,7 @@ def publish_tariff(
     def store() -> Tariff:
         if Tariff.objects.filter(zone=zone, plan=plan, valid_from=valid_from).exists():
             raise TariffExists(
-                f"A {plan!r} tariff for {zone.code} already starts at {valid_from.isoformat()}.",
+                f"A {plan!r} tariff for {zone.code} already starts at {utc_iso(valid_from)}.",
             )
         tariff = Tariff.objects.create(
             zone=zone,
@@ -83,7 +84,7 @@ def tariff_in_force(*, zone: Zone, plan: str, at: datetime) -> Tariff:
     )
     if tariff is None:
         raise NoTariff(
-            f"No {plan!r} tariff is in force in {zone.code} at {at.isoformat()}.",
+            f"No {plan!r} tariff is in force in {zone.code} at {utc_iso(at)}.",
             zone=zone.code,
             plan=plan,
         )

@@ -14,7 +14,7 @@ from django.db import IntegrityError
 
 from billing import invoicing, pricing
 from billing.errors import ConflictError, DomainError, NotFoundError
-from billing.localtime import resolve_wall_time
+from billing.localtime import resolve_wall_time, utc_iso
 from billing.transactions import run_in_transaction
 from fleet import tariffs
 from fleet.models import Member, Vehicle
@@ -79,10 +79,6 @@ def start_rental(
             f"Vehicle {plate} is {vehicle.get_status_display().lower()}.", status=vehicle.status
         )
     start = _instant(started_at, vehicle, now=now, field="started_at")
-    if start < now - _max_duration():
-        raise InvalidPeriod(
-            f"started_at is more than {_max_duration().days} days ago.", field="started_at"
-        )
     tariff = tariffs.tariff_in_force(zone=vehicle.zone, plan=member.plan, at=start)
 
     def work() -> Rental:
@@ -132,8 +128,8 @@ def end_rental(
             if rental.ended_at == end:
                 return rental
             raise RentalAlreadyEnded(
-                f"Rental {rental_id} already ended at {rental.ended_at.isoformat()}.",
-                ended_at=rental.ended_at.isoformat(),
+                f"Rental {rental_id} already ended at {utc_iso(rental.ended_at)}.",
+                ended_at=utc_iso(rental.ended_at),
             )
         if end - rental.started_at > _max_duration():
             raise RentalTooLong(

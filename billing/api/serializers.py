@@ -10,7 +10,7 @@ from rest_framework import serializers
 
 from billing.localtime import local_iso, utc_iso
 from billing.models import CreditNote, Invoice, InvoiceLine
-from config.fields import MoneyField, StrictSerializer, money_text, rate_text
+from config.fields import MoneyField, StrictSerializer, money_text, rate_text, vat_rate_text
 
 
 def line_data(
@@ -74,7 +74,7 @@ class CreditNoteSerializer(serializers.Serializer):
             "reason": note.reason,
             "currency": currency,
             "net": money_text(note.net, currency),
-            "vat_rate": str(note.vat_rate.normalize()),
+            "vat_rate": vat_rate_text(note.vat_rate),
             "vat": money_text(note.vat, currency),
             "total": money_text(note.total, currency),
             "previous_hash": note.previous_hash,
@@ -105,6 +105,8 @@ class InvoiceSerializer(serializers.Serializer):
     total = serializers.CharField()
     lines = LineSerializer(many=True)
     credit_notes = CreditNoteSerializer(many=True)
+    time_zone = serializers.CharField()
+    canonical_version = serializers.IntegerField()
     previous_hash = serializers.CharField()
     hash = serializers.CharField()
 
@@ -134,7 +136,7 @@ class InvoiceSerializer(serializers.Serializer):
             "minutes": invoice.minutes,
             "currency": currency,
             "net": money_text(invoice.net, currency),
-            "vat_rate": str(invoice.vat_rate.normalize()),
+            "vat_rate": vat_rate_text(invoice.vat_rate),
             "vat": money_text(invoice.vat, currency),
             "total": money_text(invoice.total, currency),
             "lines": [
@@ -151,6 +153,8 @@ class InvoiceSerializer(serializers.Serializer):
                 for line in lines
             ],
             "credit_notes": [CreditNoteSerializer(note).data for note in notes],
+            "time_zone": zone,
+            "canonical_version": invoice.canonical_version,
             "previous_hash": invoice.previous_hash,
             "hash": invoice.hash,
         }

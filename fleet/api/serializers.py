@@ -4,12 +4,14 @@ from typing import Any
 
 from rest_framework import serializers
 
+from billing.localtime import local_iso
 from config.fields import (
     InstantField,
     MoneyField,
     StrictModelSerializer,
     StrictSerializer,
     rate_text,
+    vat_rate_text,
 )
 from fleet.models import Member, Tariff, Vehicle, Zone
 
@@ -17,6 +19,11 @@ from fleet.models import Member, Tariff, Vehicle, Zone
 class ZoneSerializer(StrictModelSerializer):
     vat_rate = serializers.DecimalField(max_digits=5, decimal_places=4, min_value=0)
     created_at = InstantField(read_only=True)
+
+    def to_representation(self, instance: Zone) -> dict[str, Any]:
+        data = super().to_representation(instance)
+        data["vat_rate"] = vat_rate_text(instance.vat_rate)
+        return data
 
     class Meta:
         model = Zone
@@ -45,6 +52,7 @@ class TariffSerializer(StrictSerializer):
     zone = serializers.SlugRelatedField(slug_field="code", queryset=Zone.objects.all())
     plan = serializers.SlugField(max_length=40)
     valid_from = InstantField()
+    valid_from_local = serializers.CharField(read_only=True)
     bands = BandSerializer(many=True, allow_empty=False)
     unlock_fee = MoneyField()
     minimum_minutes = serializers.IntegerField(min_value=0, max_value=24 * 60)
@@ -64,6 +72,7 @@ class TariffSerializer(StrictSerializer):
             "zone": instance.zone.code,
             "plan": instance.plan,
             "valid_from": self.fields["valid_from"].to_representation(instance.valid_from),
+            "valid_from_local": local_iso(instance.valid_from, instance.zone.time_zone),
             "bands": [
                 {
                     "starts_at": band.starts_at.strftime("%H:%M"),

@@ -1,0 +1,296 @@
+"""Benchmarks beside their ceilings, in one run: ``make bench`` (``python -m bench``).
+
+Each measurement runs next to the fastest thing that could do the same job on this machine,
+in the same run, and the table gives their ratio:
+
+- invoice issuance into one series through ``end_rental`` with 1, 4 and 8 processes, against
+  ``pgbench`` running the bare transaction (counter upsert + invoice insert) on as many
+  connections (bench/bench_issuance.py);
+- ending rentals over HTTP under gunicorn, driven by ``wrk`` on loopback, against a trivial
+  authenticated DRF endpoint of the same server (bench/bench_http.py);
+- the finance export against PostgreSQL's COPY (bench/bench_export.py), if present;
+- ``price()`` against the minute-by-minute walk (bench/bench_pricing.py), if present.
+
+Uses a scratch database (``bench_billing``) on the server of ``DATABASE_URL``, dropped at
+the end. Prints one Markdown table and writes it, with the machine, to
+bench/results/latest.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from bench import scratch
+
+RESULTS = Path(__file__).resolve().parent / "results" / "latest.md"
+# Rentals made ready per second of measurement; a run that uses them all up is redone
+# with twice as many, so these only need to be about right.
+ISSUES_PER_SECOND = 1500
+HTTP_ENDS_PER_SECOND = 600
+HEADER = "| Measurement | Load | Use case | Ceiling | Ratio |"
+RULE = "|---|---|---:|---:|---:|"
+
+Row = tuple[str, str, str, str, str]
+
+
+def _number(value: float) -> str:
+    return f"{value:,.0f}"
+
+
+def _optional(module: str) -> Any | None:
+    """Import a bench module written elsewhere; None while it does not exist."""
+    try:
+        return importlib.import_module(module)
+    except ModuleNotFoundError as exc:
+        if exc.name == module:
+            return None
+        raise
+
+
+def issuance_rows(
+    fleet: scratch.Fleet, database_url: str, *, workers: list[int], seconds: int
+) -> list[Row]:
+    """Measure end_rental with each worker count, each beside pgbench on as many connections."""
+    from bench import bench_issuance
+
+    rows: list[Row] = []
+    ((customer, _),) = fleet.members(1, tag="pgbench")
+    for count in workers:
+        capacity = ISSUES_PER_SECOND
+        while True:
+            rentals = fleet.open_rentals(
+                capacity * seconds, tag=f"issue-{count}-{capacity}", started_ago=timedelta(hours=1)
+            )
+            used = bench_issuance.use_case(rentals, workers=count, seconds=seconds)
+            if not used.exhausted:
+                break
+            capacity *= 2
+        ceiling = bench_issuance.pgbench(
+            database_url, connections=count, seconds=seconds, customer_id=customer.user_id
+        )
+        rows.append(
+            (
+                "Invoice issuance, one series: `end_rental` (lock rental, price, number,"
+                " invoice + lines, close)",
+                f"{count} process{'es' if count > 1 else ''}, {count}"
+                f" connection{'s' if count > 1 else ''}, {seconds} s",
+                f"{_number(used.per_second)} invoices/s",
+                f"{_number(ceiling.per_second)} tx/s (pgbench: upsert counter + insert invoice)",
+                f"{used.per_second / ceiling.per_second:.2f}",
+            )
+        )
+        print(f"issuance x{count}: {rows[-1][2]} vs {rows[-1][3]}", flush=True)
+    return rows
+
+
+def http_rows(
+    fleet: scratch.Fleet,
+    database_url: str,
+    *,
+    workers: int,
+    connections: int,
+    seconds: int,
+) -> list[Row]:
+    """Measure POST /api/rentals/{id}/end/ beside GET /api/rentals/?page_size=1."""
+    from bench import bench_http
+
+    ((_, idle_token),) = fleet.members(1, tag="http-idle")
+    capacity = HTTP_ENDS_PER_SECOND
+    while True:
+        rentals = fleet.open_rentals(
+            capacity * seconds, tag=f"http-{capacity}", started_ago=timedelta(hours=1)
+        )
+        ending, ceiling = bench_http.run(
+            database_url,
+            rentals=rentals,
+            idle_token=idle_token,
+            workers=workers,
+            connections=connections,
+            seconds=seconds,
+        )
+        if not ending.exhausted:
+            break
+        capacity *= 2
+    for name, load in (("ending", ending), ("ceiling", ceiling)):
+        if load.non_200 or load.socket_errors:
+            raise RuntimeError(f"HTTP {name}: {load.non_200} non-200, {load.socket_errors} errors")
+    row = (
+        f"End a rental over HTTP: `POST /api/rentals/{{id}}/end/` (gunicorn, {workers} sync"
+        " workers)",
+        f"wrk on 127.0.0.1, {bench_http.THREADS} threads, {connections} connections, {seconds} s",
+        f"{_number(ending.per_second)} req/s, p50 {ending.p50_ms:.1f} ms,"
+        f" p99 {ending.p99_ms:.1f} ms",
+        f"{_number(ceiling.per_second)} req/s, p50 {ceiling.p50_ms:.1f} ms,"
+        f" p99 {ceiling.p99_ms:.1f} ms (`GET /api/rentals/?page_size=1`, no rentals)",
+        f"{ending.per_second / ceiling.per_second:.2f}",
+    )
+    print(f"http: {row[2]} vs {row[3]}", flush=True)
+    return [row]
+
+
+def export_rows(sizes: list[int]) -> tuple[list[Row], str | None]:
+    """Rows of bench/bench_export.py for each size, or a note while it does not exist."""
+    module = _optional("bench.bench_export")
+    if module is None:
+        return [], "bench/bench_export.py does not exist yet: the export rows are missing."
+    rows: list[Row] = []
+    for size in sizes:
+        result = module.run(size)
+        rows.append(
+            (
+                f"Finance export, {result['rows']:,} invoices (CSV, streamed)",
+                "1 process, 1 connection",
+                f"{_number(result['rows_per_second'])} rows/s, peak RSS"
+                f" {result['peak_rss_mib']:.0f} MiB",
+                f"{_number(result['copy_rows_per_second'])} rows/s (`COPY ... TO STDOUT`)",
+                f"{result['rows_per_second'] / result['copy_rows_per_second']:.2f}",
+            )
+        )
+        print(f"export {size}: {rows[-1][2]} vs {rows[-1][3]}", flush=True)
+    return rows, None
+
+
+def pricing_rows() -> tuple[list[Row], str | None]:
+    """Rows of bench/bench_pricing.py, or a note while it does not exist."""
+    module = _optional("bench.bench_pricing")
+    if module is None:
+        return [], "bench/bench_pricing.py does not exist yet: the pricing rows are missing."
+    rows: list[Row] = []
+    for result in module.run():
+        rows.append(
+            (
+                f"Pricing, {result['case']}: `price()`",
+                f"1 call, {result['minutes']:,} minutes",
+                f"{result['price_us']:,.1f} µs/call",
+                f"{result['brute_force_us']:,.0f} µs/call (minute-by-minute walk)",
+                f"{result['speedup']:,.0f}x faster",
+            )
+        )
+    return rows, None
+
+
+def audit_note() -> str:
+    """Audit the use case's series (not pgbench's, whose rows have no real hash)."""
+    from bench.bench_issuance import CEILING_SERIES
+    from billing import audit
+
+    reports = [r for r in audit.audit_sequences() if not r.series.startswith(CEILING_SERIES)]
+    parts = [
+        f"{r.series} {r.first}..{r.last} ({r.count} invoices,"
+        f" {'clean' if r.clean else 'NOT CLEAN'})"
+        for r in reports
+    ]
+    return "Audit of the use case's series after the run: " + "; ".join(parts) + "."
+
+
+def render(machine: dict[str, str], started: datetime, rows: list[Row], notes: list[str]) -> str:
+    lines = [
+        "# Benchmarks",
+        "",
+        f"Run {started:%Y-%m-%d %H:%M} UTC with `make bench` on {machine['nproc']} cores"
+        f" (nproc) of {machine['cpu']}, {machine['memory']} of memory, PostgreSQL"
+        f" {machine['postgresql']}, Python {machine['python']}; the application and"
+        " PostgreSQL share the machine. Each measurement ran beside its ceiling in the"
+        " same run.",
+        "",
+        HEADER,
+        RULE,
+        *("| " + " | ".join(row) + " |" for row in rows),
+        "",
+        "Ratio: use case ÷ ceiling (throughput); for pricing, the speed-up over the walk.",
+        *(f"- {note}" for note in notes),
+        "",
+    ]
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
+    parser.add_argument("--seconds", type=int, default=10, help="per measurement")
+    parser.add_argument("--workers", type=int, nargs="+", default=[1, 4, 8])
+    parser.add_argument("--http-workers", type=int, default=3, help="gunicorn sync workers")
+    parser.add_argument("--http-connections", type=int, default=8)
+    parser.add_argument("--export-rows", type=int, nargs="+", default=[100_000, 1_000_000])
+    parser.add_argument(
+        "--skip", nargs="*", default=[], choices=["issuance", "http", "export", "pricing"]
+    )
+    parser.add_argument("--output", type=Path, default=RESULTS)
+    args = parser.parse_args(argv)
+
+    started = datetime.now(UTC)
+    clock = time.monotonic()
+    server = scratch.server_url()
+    print(f"scratch database {scratch.SCRATCH} on {server.rsplit('@', 1)[-1]}", flush=True)
+    database_url = scratch.recreate(server)
+    os.environ.update(scratch.child_env(database_url))
+    import django
+
+    django.setup()
+    rows: list[Row] = []
+    notes: list[str] = []
+    try:
+        machine = scratch.machine()
+        fleet = scratch.Fleet()
+        steps: list[tuple[str, Callable[[], None]]] = [
+            (
+                "issuance",
+                lambda: rows.extend(
+                    issuance_rows(fleet, database_url, workers=args.workers, seconds=args.seconds)
+                ),
+            ),
+            (
+                "http",
+                lambda: rows.extend(
+                    http_rows(
+                        fleet,
+                        database_url,
+                        workers=args.http_workers,
+                        connections=args.http_connections,
+                        seconds=args.seconds,
+                    )
+                ),
+            ),
+        ]
+        for name, step in steps:
+            if name not in args.skip:
+                step()
+        if "issuance" not in args.skip or "http" not in args.skip:
+            notes.append(audit_note())
+        from django.db import connections
+
+        connections.close_all()
+        if "export" not in args.skip:
+            found, note = export_rows(args.export_rows)
+            rows.extend(found)
+            notes.extend([note] if note else [])
+        if "pricing" not in args.skip:
+            found, note = pricing_rows()
+            rows.extend(found)
+            notes.extend([note] if note else [])
+    finally:
+        from django.db import connections
+
+        connections.close_all()
+        scratch.drop(server)
+    notes.append(f"Whole run: {time.monotonic() - clock:.0f} s. Rerun: `make bench`.")
+    text = render(machine, started, rows, notes)
+    args.output.parent.mkdir(parents=True, exist_ok=True)
+    args.output.write_text(text)
+    print()
+    print(text)
+
+
+if __name__ == "__main__":
+    try:
+        main()
+    except subprocess.CalledProcessError as exc:
+        sys.exit(f"bench: {exc}")
