@@ -115,10 +115,12 @@ def end_rental(
 
     def work() -> Rental:
         # The row lock makes concurrent ends queue here: the first invoices, the rest see it.
+        # Only the rental's row (of=self): locking the joined zone would serialise the zone.
         rental = (
-            Rental.objects.select_for_update()
+            Rental.objects.select_for_update(of=("self",))
             .filter(pk=rental_id, member=member)
-            .select_related("vehicle__zone", "member__user")
+            .select_related("vehicle__zone", "member", "tariff__zone")
+            .prefetch_related("tariff__bands")
             .first()
         )
         if rental is None:
@@ -135,12 +137,7 @@ def end_rental(
             raise RentalTooLong(
                 f"A rental may last at most {_max_duration().days} days.", field="ended_at"
             )
-        tariff = tariffs.to_pricing_tariff(
-            tariffs.Tariff.objects.prefetch_related("bands")
-            .select_related("zone")
-            .get(pk=rental.tariff_id)
-        )
-        charge = pricing.price(tariff, rental.started_at, end)
+        charge = pricing.price(tariffs.to_pricing_tariff(rental.tariff), rental.started_at, end)
         zone = rental.vehicle.zone
         invoice = invoicing.issue_invoice(
             customer=invoicing.Customer(
