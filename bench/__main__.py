@@ -34,8 +34,8 @@ from bench import scratch
 RESULTS = Path(__file__).resolve().parent / "results" / "latest.md"
 # Rentals made ready per second of measurement; a run that uses them all up is redone
 # with twice as many, so these only need to be about right.
-ISSUES_PER_SECOND = 1500
-HTTP_ENDS_PER_SECOND = 600
+ISSUES_PER_SECOND = 600
+HTTP_ENDS_PER_SECOND = 300
 HEADER = "| Measurement | Load | Use case | Ceiling | Ratio |"
 RULE = "|---|---|---:|---:|---:|"
 
@@ -207,6 +207,7 @@ def render(machine: dict[str, str], started: datetime, rows: list[Row], notes: l
         *("| " + " | ".join(row) + " |" for row in rows),
         "",
         "Ratio: use case ÷ ceiling (throughput); for pricing, the speed-up over the walk.",
+        "",
         *(f"- {note}" for note in notes),
         "",
     ]
@@ -228,6 +229,7 @@ def main(argv: list[str] | None = None) -> None:
 
     started = datetime.now(UTC)
     clock = time.monotonic()
+    load_before = os.getloadavg()[0]
     server = scratch.server_url()
     print(f"scratch database {scratch.SCRATCH} on {server.rsplit('@', 1)[-1]}", flush=True)
     database_url = scratch.recreate(server)
@@ -281,7 +283,11 @@ def main(argv: list[str] | None = None) -> None:
 
         connections.close_all()
         scratch.drop(server)
-    notes.append(f"Whole run: {time.monotonic() - clock:.0f} s. Rerun: `make bench`.")
+    notes.append(
+        f"Whole run: {time.monotonic() - clock:.0f} s; 1-minute load average"
+        f" {load_before:.1f} before, {os.getloadavg()[0]:.1f} after (anything else running"
+        " on the machine lowers the use case and its ceiling alike). Rerun: `make bench`."
+    )
     text = render(machine, started, rows, notes)
     args.output.parent.mkdir(parents=True, exist_ok=True)
     args.output.write_text(text)

@@ -20,6 +20,7 @@ from django.db.models import Q, QuerySet
 from billing import money, numbering
 from billing.localtime import local_iso, utc_iso
 from billing.models import CreditNote, Invoice
+from config.fields import vat_rate_text
 
 CHUNK: Final = 2000
 INVOICE, CREDIT_NOTE = "invoice", "credit_note"
@@ -155,7 +156,7 @@ def _row(document_type: str, values: tuple[Any, ...]) -> tuple[Any, ...]:
         invoice_number,
         currency,
         money.round_money(net, currency),
-        str(vat_rate.normalize()),
+        vat_rate_text(vat_rate),
         money.round_money(vat, currency),
         money.round_money(total, currency),
         hash_,

@@ -37,12 +37,13 @@ class InstantField(serializers.Field):
         except ValueError:
             self.fail("invalid")
         if value.tzinfo is not None:
+            # Only the instant matters; the client's offset (up to +-23:59 in Python, beyond
+            # PostgreSQL's +-15:59) must not travel down to the database.
             try:
-                year = value.astimezone(UTC).year
+                value = value.astimezone(UTC)
             except OverflowError:
                 self.fail("range")
-        else:
-            year = value.year
+        year = value.year
         if not EARLIEST_YEAR <= year <= LATEST_YEAR:
             self.fail("range")
         return value

@@ -61,8 +61,10 @@ def other_member(db: None) -> object:
 
 
 def staff(role: str) -> object:
+    """A staff user in a role's group (re-created if a transactional test flushed it)."""
     user = factories.UserFactory(is_staff=True)
-    user.groups.add(Group.objects.get(name=role))
+    group, _ = Group.objects.get_or_create(name=role)
+    user.groups.add(group)
     return user
 
 

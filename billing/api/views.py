@@ -117,8 +117,7 @@ class ExportQuerySerializer(serializers.Serializer):
         return attrs
 
     def _aware(self, value: datetime) -> datetime:
-        # A period has no vehicle whose zone could read a wall-clock time: the instant is
-        # needed.
+        # No vehicle here whose zone could read a wall-clock time: only an instant will do.
         if value.tzinfo is None:
             self.fail("needs_offset")
         return value

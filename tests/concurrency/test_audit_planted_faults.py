@@ -170,6 +170,21 @@ def test_a_one_byte_edit_is_reported_as_the_first_broken_link(invoices, auditor_
     assert "BROKEN" in table and invoices[1].number in table
 
 
+def test_the_admin_audit_page_names_the_first_broken_link(invoices, client):
+    with triggers_disabled("billing_invoice") as cursor:
+        cursor.execute(
+            "UPDATE billing_invoice SET billing_name = 'Alice Martio' WHERE id = %s",
+            [invoices[1].pk],
+        )
+    client.force_login(UserFactory(is_staff=True, is_superuser=True))
+
+    response = client.get("/admin/billing/invoice/audit/")
+
+    assert response.status_code == 200
+    assert "Some series are NOT CLEAN" in response.text
+    assert f"<td>{invoices[1].number}</td>" in response.text
+
+
 def test_the_real_exit_code_is_1_when_a_series_is_not_clean(invoices):
     with triggers_disabled("billing_invoice") as cursor:
         cursor.execute(

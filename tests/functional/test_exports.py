@@ -166,7 +166,7 @@ def test_amounts_are_strings_with_the_currency_decimals_and_instants_utc_and_loc
         "invoice_number": mid.number,
         "currency": "EUR",
         "net": "9.58",
-        "vat_rate": "0.2",
+        "vat_rate": "0.20",
         "vat": "1.92",
         "total": "11.50",
         "hash": "",
