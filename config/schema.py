@@ -10,9 +10,8 @@ from typing import Any
 
 from drf_spectacular.extensions import OpenApiViewExtension
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import serializers
-from rest_framework.authtoken.serializers import AuthTokenSerializer
 
 
 class ErrorSerializer(serializers.Serializer):
@@ -66,8 +65,40 @@ class ObtainTokenSchema(OpenApiViewExtension):
     priority = 1  # above drf-spectacular's own ObtainAuthToken extension
 
     def view_replacement(self) -> type:
-        @extend_schema(responses={200: AuthTokenSerializer, **errors(400, 401, 429)})
+        @extend_schema(
+            responses={
+                200: inline_serializer("Token", {"token": serializers.CharField()}),
+                **errors(400, 401, 429),
+            }
+        )
         class DocumentedObtainToken(self.target):  # type: ignore[name-defined, misc]
             pass
 
         return DocumentedObtainToken
+
+
+IDEMPOTENCY_KEY_PARAMETER = {
+    "name": "Idempotency-Key",
+    "in": "header",
+    "required": False,
+    "description": (
+        "Replaying the same key with the same body returns the first response (same status"
+        " and body); with another body, 422 idempotency_key_reused. Scoped per user, kept"
+        " at least 24 hours, 1 to 255 characters."
+    ),
+    "schema": {"type": "string", "minLength": 1, "maxLength": 255},
+}
+
+
+def document_idempotency_key(
+    result: dict[str, Any], generator: Any, request: Any, public: bool
+) -> dict[str, Any]:
+    """Postprocessing hook: every writing POST accepts the ``Idempotency-Key`` header."""
+    for route, path in result.get("paths", {}).items():
+        operation = path.get("post")
+        if operation is None or route.endswith("/auth/token/"):
+            continue  # obtaining a token is naturally repeatable; it stores nothing
+        parameters = operation.setdefault("parameters", [])
+        if not any(p.get("name") == "Idempotency-Key" for p in parameters):
+            parameters.append(IDEMPOTENCY_KEY_PARAMETER)
+    return result

@@ -32,3 +32,5 @@ urlpatterns = [
     path("api/", include(api)),
     path("admin/", admin.site.urls),
 ]
+
+handler404 = "config.not_found.not_found"

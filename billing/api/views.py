@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from django.db.models import QuerySet
@@ -15,6 +15,7 @@ from drf_spectacular.utils import (
     inline_serializer,
 )
 from rest_framework import generics, serializers, status
+from rest_framework.exceptions import ValidationError
 from rest_framework.pagination import CursorPagination
 from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.request import Request
@@ -37,13 +38,25 @@ class NewestIssuedFirst(CursorPagination):
     max_page_size = 500
 
 
+class UtcIsoDateTimeFilter(filters.IsoDateTimeFilter):
+    """An ISO 8601 instant turned to UTC: offsets beyond PostgreSQL's +-15:59 are valid ISO."""
+
+    def filter(self, qs: QuerySet[Invoice], value: datetime | None) -> QuerySet[Invoice]:
+        if value is not None and value.tzinfo is not None:
+            try:
+                value = value.astimezone(UTC)
+            except OverflowError as exc:
+                raise ValidationError({self.field_name: ["Date out of range."]}) from exc
+        return super().filter(qs, value)
+
+
 class InvoiceFilter(filters.FilterSet):
     """Half-open periods: ``issued_from`` included, ``issued_to`` excluded (PITFALLS 5)."""
 
     series = filters.CharFilter(field_name="series")
     member = filters.NumberFilter(field_name="customer_id")
-    issued_from = filters.IsoDateTimeFilter(field_name="issued_at", lookup_expr="gte")
-    issued_to = filters.IsoDateTimeFilter(field_name="issued_at", lookup_expr="lt")
+    issued_from = UtcIsoDateTimeFilter(field_name="issued_at", lookup_expr="gte")
+    issued_to = UtcIsoDateTimeFilter(field_name="issued_at", lookup_expr="lt")
 
     class Meta:
         model = Invoice
@@ -178,14 +191,21 @@ class InvoiceExport(APIView):
             issued_to=params.get("issued_to"),
             series=params.get("series"),
         )
+        # Named in the caller's own offsets (the instants themselves are in UTC by now).
         filename = exports.export_filename(
-            params.get("issued_from"), params.get("issued_to"), params.get("series")
+            _as_written(query.get("issued_from")),
+            _as_written(query.get("issued_to")),
+            params.get("series"),
         )
         response = StreamingHttpResponse(
             exports.export_chunks(rows), content_type="text/csv; charset=utf-8"
         )
         response["Content-Disposition"] = f'attachment; filename="{filename}"'
         return response
+
+
+def _as_written(value: str | None) -> datetime | None:
+    return None if value is None else datetime.fromisoformat(value.strip())
 
 
 class CreditNoteCreate(APIView):

@@ -19,6 +19,7 @@ from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
+from django.db import InterfaceError, OperationalError, connection
 from django.http import HttpResponse
 from django.utils import timezone
 from rest_framework.request import Request
@@ -55,12 +56,12 @@ def idempotent(handler: Handler) -> Handler:
         try:
             response = _run(view, handler, request, *args, **kwargs)
         except BaseException:
-            claimed.delete()
+            _on_a_live_connection(lambda: _release(claimed))
             raise
         if response.status_code >= 500:
-            claimed.delete()
+            _on_a_live_connection(lambda: _release(claimed))
         else:
-            _complete(claimed, response)
+            _on_a_live_connection(lambda: _complete(claimed, response))
         return response
 
     return wrapper
@@ -135,8 +136,29 @@ def _claim_or_wait(*, user: Any, key: str, fingerprint: str) -> IdempotencyKey |
         time.sleep(POLL_SECONDS)
 
 
+def _on_a_live_connection(write: Callable[[], object]) -> None:
+    """Run a bookkeeping write; if the request's connection died, once more on a new one.
+
+    The failure that made a request fail (a terminated backend, a dropped link) often took
+    its connection with it; without a second try the key would stay IN_PROGRESS and every
+    retry would wait for the takeover instead of running at once.
+    """
+    try:
+        write()
+    except (InterfaceError, OperationalError):
+        if connection.in_atomic_block:
+            raise
+        connection.close()
+        write()
+
+
+def _release(claimed: IdempotencyKey) -> None:
+    # Only our own claim: a request that was taken over must not free its new owner's key.
+    IdempotencyKey.objects.filter(pk=claimed.pk, claim=claimed.claim).delete()
+
+
 def _complete(claimed: IdempotencyKey, response: HttpResponse) -> None:
-    IdempotencyKey.objects.filter(pk=claimed.pk).update(
+    IdempotencyKey.objects.filter(pk=claimed.pk, claim=claimed.claim).update(
         status=IdempotencyKey.Status.COMPLETED,
         response_status=response.status_code,
         response_content_type=response["Content-Type"],

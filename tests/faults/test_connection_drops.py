@@ -15,15 +15,6 @@ from tests.faults.servers import pg_connect
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "BUG config/idempotency/keys.py wrapper: after the use case committed, a dropped "
-        "connection gives a 500 and claimed.delete() fails on the same dead connection, so the "
-        "key stays IN_PROGRESS and retries get 409 idempotency_request_in_progress until the "
-        "takeover (2 x IDEMPOTENCY_WAIT_SECONDS, 60 s by default). Remove this mark once fixed."
-    ),
-)
 def test_a_connection_dropped_after_the_commit_frees_the_key_for_an_immediate_retry(
     monkeypatch, settings
 ):

@@ -21,15 +21,6 @@ from tests.factories import MemberFactory, TariffFactory, VehicleFactory, ZoneFa
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db]
 
 FAR_EAST = timezone(timedelta(hours=19, minutes=54))
-BUG = pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "BUG config/fields.py InstantField (and django-filter's IsoDateTimeFilter for"
-        " /api/invoices/): aware instants keep the client's offset down to the SQL, and"
-        " PostgreSQL refuses offsets beyond +-15:59 with DataError, a 500. Normalise to UTC"
-        " (value.astimezone(UTC)) or refuse such offsets with 400. Remove this mark once fixed."
-    ),
-)
 
 
 def client(user=None):
@@ -51,7 +42,6 @@ def car():
     return VehicleFactory(zone=zone)
 
 
-@BUG
 def test_listing_invoices_issued_from_an_instant_with_a_19_54_offset(db):
     since = far_east(datetime(2026, 1, 1, tzinfo=UTC))
 
@@ -68,7 +58,6 @@ def test_exporting_invoices_issued_from_an_instant_with_a_19_54_offset(db):
     assert response.status_code < 500
 
 
-@BUG
 def test_quoting_with_instants_with_a_19_54_offset(car):
     start = datetime(2026, 6, 1, 8, 0, tzinfo=UTC)
     body = {
@@ -82,7 +71,6 @@ def test_quoting_with_instants_with_a_19_54_offset(car):
     assert response.status_code < 500
 
 
-@BUG
 def test_starting_a_rental_at_an_instant_with_a_19_54_offset(car):
     body = {"vehicle": car.plate, "started_at": far_east(django_timezone.now())}
 
@@ -91,7 +79,6 @@ def test_starting_a_rental_at_an_instant_with_a_19_54_offset(car):
     assert response.status_code < 500
 
 
-@BUG
 def test_ending_a_rental_at_an_instant_with_a_19_54_offset(car):
     member = MemberFactory()
     now = django_timezone.now()

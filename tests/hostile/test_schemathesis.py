@@ -9,7 +9,6 @@ status code and content type, documented headers, and a body of the documented s
 from __future__ import annotations
 
 import os
-from urllib.parse import urlsplit
 
 import pytest
 import schemathesis
@@ -17,7 +16,6 @@ from django.core.cache import cache
 from django.core.signals import request_finished, request_started
 from django.core.wsgi import get_wsgi_application
 from django.db import close_old_connections
-from django.urls import Resolver404, resolve
 from hypothesis import HealthCheck, settings
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import (
@@ -89,24 +87,10 @@ def finance_authorization(db):
     return _authorization(staff("finance"))
 
 
-def _routed(response) -> bool:
-    """Whether Django routed the request to a view (else its HTML 404 answered)."""
-    try:
-        resolve(urlsplit(response.request.url).path)
-    except Resolver404:
-        return False
-    return True
-
-
 def call_and_check(case, *, role: str, authorization: str) -> None:
     headers = {"Authorization": authorization}
     response = case.call(headers=headers)
     SENT[role, response.status_code] += 1
-    if response.status_code == 404 and not _routed(response):
-        # A path parameter the URL pattern refuses (-1 for an id, "a,b" for a slug) never
-        # reaches the API; Django answers with its HTML 404. Known, and pinned by
-        # test_a_malformed_id_in_an_api_path_gets_a_json_404 below.
-        return
     case.validate_response(response, checks=CHECKS, headers=headers)
 
 
@@ -125,14 +109,6 @@ def test_every_operation_as_finance_answers_as_documented(case, finance_authoriz
     call_and_check(case, role="finance", authorization=finance_authorization)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "BUG config/urls.py: a path under /api/ that no URL pattern matches (e.g. a non-numeric"
-        " id) gets Django's HTML 404 page, not the API's JSON error; a handler404 that answers"
-        " JSON under /api/ fixes it. Remove this mark once fixed."
-    ),
-)
 @pytest.mark.parametrize(
     "path", ["/api/rentals/-1/", "/api/rentals/abc/end/", "/api/zones/a,b/", "/api/nothing/"]
 )
