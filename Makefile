@@ -34,7 +34,7 @@ run: demo-db
 	@DEBUG=1 $(BIN)/python manage.py demo_help --base-url http://$(HOST):$(PORT)
 	DEBUG=1 GUNICORN_BIND=$(HOST):$(PORT) WEB_CONCURRENCY=2 $(BIN)/gunicorn -c config/gunicorn.py config.wsgi
 
-lint: $(STAMP)
+lint: $(STAMP) var
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy

@@ -28,6 +28,8 @@ if admin.site.is_registered(Sequence):
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
+    """Shown, never added, changed or deleted here (use cases and credit notes do that)."""
+
     def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
 
@@ -36,6 +38,10 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
+
+
+class IssuedDocumentAdmin(ReadOnlyAdmin):
+    """Invoices and credit notes: searchable by their text fields and by issue date."""
 
     def get_search_results(
         self, request: HttpRequest, queryset: QuerySet[Any], search_term: str
@@ -64,7 +70,7 @@ class InvoiceLineInline(admin.TabularInline):
 
 
 @admin.register(Invoice)
-class InvoiceAdmin(ReadOnlyAdmin):
+class InvoiceAdmin(IssuedDocumentAdmin):
     list_display = [
         "number",
         "series",
@@ -132,7 +138,7 @@ class InvoiceAdmin(ReadOnlyAdmin):
 
 
 @admin.register(CreditNote)
-class CreditNoteAdmin(ReadOnlyAdmin):
+class CreditNoteAdmin(IssuedDocumentAdmin):
     list_display = ["number", "series", "invoice", "issued_at", "total", "currency"]
     list_filter = ["series", ("issued_at", admin.DateFieldListFilter)]
     search_fields = ["number", "invoice__number", "invoice__customer__username", "reason"]

@@ -2,37 +2,29 @@
 
 from __future__ import annotations
 
-from datetime import date, time
-from decimal import Decimal
 from typing import Any
 
 from rest_framework import serializers
 
+from billing import pricing
 from billing.localtime import local_iso, utc_iso
 from billing.models import CreditNote, Invoice, InvoiceLine
 from config.fields import MoneyField, StrictSerializer, money_text, rate_text, vat_rate_text
 
 
-def line_data(
-    *,
-    kind: str,
-    local_date: date,
-    band_starts_at: time | None,
-    minutes: int,
-    rate: Decimal | None,
-    amount: Decimal,
-    capped: bool,
-    currency: str,
-) -> dict[str, Any]:
+def line_data(line: pricing.ChargeLine | InvoiceLine, currency: str) -> dict[str, Any]:
     """Return one charge or invoice line as the API shows it."""
+    local_date = line.date if isinstance(line, pricing.ChargeLine) else line.local_date
     return {
-        "kind": kind,
+        "kind": line.kind,
         "date": local_date.isoformat(),
-        "band_starts_at": None if band_starts_at is None else band_starts_at.strftime("%H:%M"),
-        "minutes": minutes,
-        "rate": None if rate is None else rate_text(rate, currency),
-        "amount": money_text(amount, currency),
-        "capped": capped,
+        "band_starts_at": (
+            None if line.band_starts_at is None else line.band_starts_at.strftime("%H:%M")
+        ),
+        "minutes": line.minutes,
+        "rate": None if line.rate is None else rate_text(line.rate, currency),
+        "amount": money_text(line.amount, currency),
+        "capped": line.capped,
     }
 
 
@@ -139,19 +131,7 @@ class InvoiceSerializer(serializers.Serializer):
             "vat_rate": vat_rate_text(invoice.vat_rate),
             "vat": money_text(invoice.vat, currency),
             "total": money_text(invoice.total, currency),
-            "lines": [
-                line_data(
-                    kind=line.kind,
-                    local_date=line.local_date,
-                    band_starts_at=line.band_starts_at,
-                    minutes=line.minutes,
-                    rate=line.rate,
-                    amount=line.amount,
-                    capped=line.capped,
-                    currency=currency,
-                )
-                for line in lines
-            ],
+            "lines": [line_data(line, currency) for line in lines],
             "credit_notes": [CreditNoteSerializer(note).data for note in notes],
             "time_zone": zone,
             "canonical_version": invoice.canonical_version,

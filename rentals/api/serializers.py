@@ -6,7 +6,6 @@ from typing import Any
 
 from rest_framework import serializers
 
-from billing import pricing
 from billing.api.serializers import InvoiceSerializer, LineSerializer, line_data
 from billing.localtime import local_iso, utc_iso
 from config.fields import InstantField, StrictSerializer, money_text
@@ -26,23 +25,6 @@ class QuoteRequestSerializer(StrictSerializer):
     vehicle = serializers.CharField(max_length=20, help_text="plate")
     started_at = InstantField(required=False)
     ended_at = InstantField(required=False)
-
-
-def charge_lines(charge: pricing.Charge) -> list[dict[str, Any]]:
-    """Return a charge's lines as the API shows them."""
-    return [
-        line_data(
-            kind=line.kind,
-            local_date=line.date,
-            band_starts_at=line.band_starts_at,
-            minutes=line.minutes,
-            rate=line.rate,
-            amount=line.amount,
-            capped=line.capped,
-            currency=charge.currency,
-        )
-        for line in charge.lines
-    ]
 
 
 class QuoteSerializer(serializers.Serializer):
@@ -67,7 +49,7 @@ class QuoteSerializer(serializers.Serializer):
             "minutes": charge.minutes,
             "total": money_text(charge.total, charge.currency),
             "currency": charge.currency,
-            "lines": charge_lines(charge),
+            "lines": [line_data(line, charge.currency) for line in charge.lines],
         }
 
 
