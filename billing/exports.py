@@ -41,6 +41,7 @@ _CREDIT_NOTE_VALUES: Final = (
     "hash",
 )  # fmt: skip
 _UNSAFE_IN_FILENAME: Final = re.compile(r"[^A-Za-z0-9_-]+")
+_FORMULA_STARTS: Final = frozenset("=+-@\t\r")
 
 
 class _Echo:
@@ -138,6 +139,16 @@ def _bound(instant: datetime) -> str:
     return instant.strftime("%Y-%m-%dT%H%M")
 
 
+def spreadsheet_safe(text: str) -> str:
+    """Quote text a spreadsheet would run as a formula (OWASP "CSV injection").
+
+    A member chooses their billing name; finance opens the export in a spreadsheet, where a
+    cell starting with = + - @ (or a tab or carriage return) is evaluated. A leading
+    apostrophe makes it plain text and is not shown.
+    """
+    return "'" + text if text[:1] in _FORMULA_STARTS else text
+
+
 def _row(document_type: str, values: tuple[Any, ...]) -> tuple[Any, ...]:
     (
         number, series, sequence, issued_at, time_zone, member_id, billing_name,
@@ -152,7 +163,7 @@ def _row(document_type: str, values: tuple[Any, ...]) -> tuple[Any, ...]:
         local_iso(issued_at, time_zone),
         time_zone,
         member_id,
-        billing_name,
+        spreadsheet_safe(billing_name),
         invoice_number,
         currency,
         money.round_money(net, currency),

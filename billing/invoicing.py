@@ -31,6 +31,10 @@ class CreditExceedsInvoice(ConflictError):
     code = "credit_exceeds_invoice"
 
 
+class CreditRequestReused(ConflictError):
+    code = "credit_request_reused"
+
+
 class InvalidCredit(DomainError):
     code = "invalid_credit"
 
@@ -130,12 +134,21 @@ def issue_invoice(
 
 
 def issue_credit_note(
-    *, invoice_number: str, amount: Decimal, reason: str, issued_by_id: int
+    *,
+    invoice_number: str,
+    amount: Decimal,
+    reason: str,
+    issued_by_id: int,
+    request_key: str = "",
 ) -> CreditNote:
     """Credit part or all of an invoice, in its own gapless series.
 
+    A ``request_key`` already used by the same issuer returns that credit note instead of
+    crediting again (a retried request whose first answer was lost).
+
     Raises:
         InvoiceNotFound: no invoice has that number.
+        CreditRequestReused: the request key was used for another credit.
         InvalidCredit: the amount is not positive or has too many decimals.
         CreditExceedsInvoice: the credited total would exceed the invoice's total.
     """
@@ -146,6 +159,21 @@ def issue_credit_note(
         invoice = Invoice.objects.select_for_update().filter(number=invoice_number).first()
         if invoice is None:
             raise InvoiceNotFound(f"No invoice numbered {invoice_number!r}.")
+        if request_key:
+            earlier = CreditNote.objects.filter(
+                issued_by_id=issued_by_id, request_key=request_key
+            ).first()
+            if earlier is not None:
+                if (earlier.invoice_id, earlier.total, earlier.reason) != (
+                    invoice.pk,
+                    amount,
+                    reason,
+                ):
+                    raise CreditRequestReused(
+                        "This request key already issued another credit note.",
+                        credit_note=earlier.number,
+                    )
+                return earlier
         if amount <= 0 or money.round_money(amount, invoice.currency) != amount:
             raise InvalidCredit(
                 f"The amount must be positive with at most {money.minor_unit(invoice.currency)}"
@@ -182,6 +210,7 @@ def issue_credit_note(
             previous_hash=_previous_hash(CreditNote, series, sequence),
             created_at=issued_at,
             issued_by_id=issued_by_id,
+            request_key=request_key,
         )
         note.hash = document_hash(credit_note_content(note, invoice.number))
         note.save()

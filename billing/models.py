@@ -4,7 +4,8 @@ from django.db.models import Q
 
 from billing.immutability import IssuedDocument
 
-MONEY = {"max_digits": 14, "decimal_places": 4}
+# Wide enough for any rental the API accepts (rates are bounded by MoneyField).
+MONEY = {"max_digits": 20, "decimal_places": 4}
 
 
 class Invoice(IssuedDocument):
@@ -108,6 +109,8 @@ class CreditNote(IssuedDocument):
     issued_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )
+    # The issuer's request key (Idempotency-Key): the same request never credits twice.
+    request_key = models.CharField(max_length=255, blank=True, default="")
 
     class Meta:
         constraints = [
@@ -116,6 +119,11 @@ class CreditNote(IssuedDocument):
             ),
             models.CheckConstraint(condition=Q(total__gt=0), name="credit_note_total_gt_0"),
             models.CheckConstraint(condition=Q(sequence__gte=1), name="credit_note_sequence_gte_1"),
+            models.UniqueConstraint(
+                fields=["issued_by", "request_key"],
+                condition=~Q(request_key=""),
+                name="credit_note_unique_request_key",
+            ),
         ]
         indexes = [models.Index(fields=["issued_at"], name="credit_note_issued_at")]
 

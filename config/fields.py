@@ -60,10 +60,14 @@ class MoneyField(serializers.Field):
         "invalid": 'Send money as a string, e.g. "6.00".',
         "negative": "Must not be negative.",
         "places": "At most {places} decimal places.",
+        "too_large": "Must be below {below}.",
     }
 
-    def __init__(self, *, places: int = 4, **kwargs: Any) -> None:
+    def __init__(
+        self, *, places: int = 4, below: Decimal = Decimal(1_000_000), **kwargs: Any
+    ) -> None:
         self.places = places
+        self.below = below
         super().__init__(**kwargs)
 
     def to_internal_value(self, data: Any) -> Decimal:
@@ -79,8 +83,8 @@ class MoneyField(serializers.Field):
             self.fail("invalid")
         if exponent > self.places:
             self.fail("places", places=self.places)
-        if value >= Decimal(10) ** 9:
-            self.fail("invalid")
+        if value >= self.below:
+            self.fail("too_large", below=self.below)
         return value
 
     def to_representation(self, value: Decimal) -> str:

@@ -208,6 +208,9 @@ BILLING = {
     # How long a replay waits for the first request with the same idempotency key.
     # Kept below gunicorn's worker timeout (config/gunicorn.py), so a waiting replay answers.
     "IDEMPOTENCY_WAIT_SECONDS": float(os.environ.get("IDEMPOTENCY_WAIT_SECONDS", "20")),
+    # After how long a request still IN_PROGRESS is presumed dead and its key taken over:
+    # above gunicorn's worker timeout, so a slow but live first request is never run twice.
+    "IDEMPOTENCY_TAKEOVER_SECONDS": float(os.environ.get("IDEMPOTENCY_TAKEOVER_SECONDS", "120")),
     "IDEMPOTENCY_KEEP_HOURS": int(os.environ.get("IDEMPOTENCY_KEEP_HOURS", "48")),
 }
 

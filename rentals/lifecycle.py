@@ -70,7 +70,7 @@ def start_rental(
         UnknownVehicle, VehicleUnavailable: no such plate, or the car is not in service.
         VehicleBusy, MemberHasOpenRental: an open rental exists (checked by the database).
         NonexistentLocalTime, AmbiguousLocalTime: wall-clock input a clock change blurs.
-        InvalidPeriod: a start in the future or too far in the past.
+        InvalidPeriod: a start in the future or more than MAX_RENTAL_DAYS in the past.
         NoTariff: no tariff for the member's plan in the vehicle's zone at the start.
     """
     vehicle = _vehicle(plate)
@@ -78,10 +78,20 @@ def start_rental(
         raise VehicleUnavailable(
             f"Vehicle {plate} is {vehicle.get_status_display().lower()}.", status=vehicle.status
         )
-    start = _instant(started_at, vehicle, now=now, field="started_at")
+    start = _instant(started_at, vehicle.zone.time_zone, now=now, field="started_at")
+    if start < now - _max_duration():
+        raise InvalidPeriod(
+            f"started_at is more than {_max_duration().days} days ago.", field="started_at"
+        )
     tariff = tariffs.tariff_in_force(zone=vehicle.zone, plan=member.plan, at=start)
 
     def work() -> Rental:
+        # The same start sent again (a retry whose first answer was lost) is that rental.
+        same = Rental.objects.filter(
+            member=member, vehicle=vehicle, status=Rental.Status.OPEN, started_at=start
+        ).first()
+        if started_at is not None and same is not None:
+            return same
         if Rental.objects.filter(vehicle=vehicle, status=Rental.Status.OPEN).exists():
             raise VehicleBusy(f"Vehicle {plate} is in an open rental.")
         if Rental.objects.filter(member=member, status=Rental.Status.OPEN).exists():
@@ -109,7 +119,7 @@ def end_rental(
     Raises:
         RentalNotFound: no such rental among the member's.
         RentalAlreadyEnded: it ended at another instant.
-        EndsBeforeStart, InvalidPeriod, RentalTooLong: the end does not fit the rental.
+        EndsBeforeStart, InvalidPeriod: the end is before the start, or in the future.
         NonexistentLocalTime, AmbiguousLocalTime: wall-clock input a clock change blurs.
     """
 
@@ -125,7 +135,7 @@ def end_rental(
         )
         if rental is None:
             raise RentalNotFound(f"No rental {rental_id} of yours.")
-        end = _instant(ended_at, rental.vehicle, now=now, field="ended_at")
+        end = _instant(ended_at, rental.tariff.zone.time_zone, now=now, field="ended_at")
         if rental.status == Rental.Status.ENDED:
             if rental.ended_at == end:
                 return rental
@@ -133,12 +143,12 @@ def end_rental(
                 f"Rental {rental_id} already ended at {utc_iso(rental.ended_at)}.",
                 ended_at=utc_iso(rental.ended_at),
             )
-        if end - rental.started_at > _max_duration():
-            raise RentalTooLong(
-                f"A rental may last at most {_max_duration().days} days.", field="ended_at"
-            )
+        # No length limit here: starts are bounded and ends cannot be in the future, so a long
+        # rental is a car kept long, which is billed (the daily cap bounds it), never refused.
         charge = pricing.price(tariffs.to_pricing_tariff(rental.tariff), rental.started_at, end)
-        zone = rental.vehicle.zone
+        # Every billing parameter from the zone whose tariff priced it, even if the car has
+        # since been moved to another zone: one source for currency, VAT and series.
+        zone = rental.tariff.zone
         invoice = invoicing.issue_invoice(
             customer=invoicing.Customer(
                 user_id=rental.member.user_id,
@@ -176,8 +186,9 @@ def quote_rental(
         UnknownVehicle, NoTariff, EndsBeforeStart, RentalTooLong, and the local-time errors.
     """
     vehicle = _vehicle(plate)
-    start = _instant(started_at, vehicle, now=now, field="started_at", future_ok=True)
-    end = _instant(ended_at, vehicle, now=now, field="ended_at", future_ok=True)
+    time_zone = vehicle.zone.time_zone
+    start = _instant(started_at, time_zone, now=now, field="started_at", future_ok=True)
+    end = _instant(ended_at, time_zone, now=now, field="ended_at", future_ok=True)
     if end - start > _max_duration():
         raise RentalTooLong(
             f"A rental may last at most {_max_duration().days} days.", field="ended_at"
@@ -196,12 +207,12 @@ def _vehicle(plate: str) -> Vehicle:
 
 
 def _instant(
-    value: datetime | None, vehicle: Vehicle, *, now: datetime, field: str, future_ok: bool = False
+    value: datetime | None, time_zone: str, *, now: datetime, field: str, future_ok: bool = False
 ) -> datetime:
-    """Resolve client input to an instant: omitted is now, wall-clock is the vehicle's zone."""
+    """Resolve client input to an instant: omitted is now, wall-clock is read in the zone."""
     if value is None:
         return now
-    instant = resolve_wall_time(value, vehicle.zone.time_zone)
+    instant = resolve_wall_time(value, time_zone)
     skew = timedelta(seconds=settings.BILLING["CLOCK_SKEW_SECONDS"])
     if not future_ok and instant > now + skew:
         raise InvalidPeriod(f"{field} is in the future.", field=field)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 from rest_framework import serializers
@@ -141,5 +142,5 @@ class InvoiceSerializer(serializers.Serializer):
 
 
 class CreditNoteRequestSerializer(StrictSerializer):
-    amount = MoneyField()
+    amount = MoneyField(below=Decimal(10) ** 15)
     reason = serializers.CharField(max_length=1000)

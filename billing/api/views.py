@@ -3,9 +3,12 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import QuerySet
 from django.http import StreamingHttpResponse
+from django.utils.dateparse import parse_datetime
 from django_filters import rest_framework as filters
+from django_filters.fields import IsoDateTimeField
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
     OpenApiParameter,
@@ -15,7 +18,6 @@ from drf_spectacular.utils import (
     inline_serializer,
 )
 from rest_framework import generics, serializers, status
-from rest_framework.exceptions import ValidationError
 from rest_framework.pagination import CursorPagination
 from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.request import Request
@@ -38,16 +40,27 @@ class NewestIssuedFirst(CursorPagination):
     max_page_size = 500
 
 
-class UtcIsoDateTimeFilter(filters.IsoDateTimeFilter):
-    """An ISO 8601 instant turned to UTC: offsets beyond PostgreSQL's +-15:59 are valid ISO."""
+class OffsetIsoDateTimeField(IsoDateTimeField):
+    """An ISO 8601 instant that must carry its offset, turned to UTC.
 
-    def filter(self, qs: QuerySet[Invoice], value: datetime | None) -> QuerySet[Invoice]:
-        if value is not None and value.tzinfo is not None:
-            try:
-                value = value.astimezone(UTC)
-            except OverflowError as exc:
-                raise ValidationError({self.field_name: ["Date out of range."]}) from exc
-        return super().filter(qs, value)
+    django-filter would read a naive value in the server's zone (a guess, PITFALLS 2), and
+    pass offsets beyond PostgreSQL's +-15:59 down to the database.
+    """
+
+    def to_python(self, value: object) -> datetime | None:
+        if value in self.empty_values:
+            return None
+        try:
+            parsed = parse_datetime(value.strip()) if isinstance(value, str) else None
+            if parsed is not None and parsed.tzinfo is not None:
+                return parsed.astimezone(UTC)
+        except (ValueError, OverflowError):
+            pass
+        raise DjangoValidationError("Enter an ISO 8601 instant with an offset or Z.", "invalid")
+
+
+class UtcIsoDateTimeFilter(filters.IsoDateTimeFilter):
+    field_class = OffsetIsoDateTimeField
 
 
 class InvoiceFilter(filters.FilterSet):
@@ -224,6 +237,7 @@ class CreditNoteCreate(APIView):
             amount=serializer.validated_data["amount"],
             reason=serializer.validated_data["reason"],
             issued_by_id=request.user.pk,
+            request_key=request.headers.get("Idempotency-Key", ""),
         )
         return Response(
             billing_serializers.CreditNoteSerializer(note).data, status=status.HTTP_201_CREATED

@@ -4,7 +4,10 @@ Keys live in the database, scoped per user. The first request claims the key (a 
 ``IN_PROGRESS``), runs, and stores its rendered response; a replay with the same body
 gets those bytes back, one that arrives meanwhile waits for them. A 5xx or a crash frees
 the key, so the client can retry with it; a request whose owner died mid-way is taken
-over once it is older than twice the wait.
+over once it is older than IDEMPOTENCY_TAKEOVER_SECONDS (above gunicorn's worker timeout, so
+a live request is never run twice). Use cases are idempotent on their own where a takeover
+could repeat committed work (an end at the same instant, a start at the same instant, a
+credit note with the same request key).
 """
 
 from __future__ import annotations
@@ -92,6 +95,7 @@ def _fingerprint(request: Request) -> str:
 
 def _claim_or_wait(*, user: Any, key: str, fingerprint: str) -> IdempotencyKey | HttpResponse:
     wait = settings.BILLING["IDEMPOTENCY_WAIT_SECONDS"]
+    takeover = settings.BILLING["IDEMPOTENCY_TAKEOVER_SECONDS"]
     deadline = time.perf_counter() + wait
     while True:
         now = timezone.now()
@@ -121,7 +125,7 @@ def _claim_or_wait(*, user: Any, key: str, fingerprint: str) -> IdempotencyKey |
             )
         if existing.status == IdempotencyKey.Status.COMPLETED:
             return _replay(existing)
-        if existing.created_at < now - timedelta(seconds=2 * wait):
+        if existing.created_at < now - timedelta(seconds=takeover):
             taken = IdempotencyKey.objects.filter(
                 pk=existing.pk, status=IdempotencyKey.Status.IN_PROGRESS, claim=existing.claim
             ).update(created_at=now, claim=claim)

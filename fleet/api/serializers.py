@@ -43,7 +43,8 @@ class VehicleSerializer(StrictModelSerializer):
 
 
 class BandSerializer(StrictSerializer):
-    starts_at = serializers.TimeField(format="%H:%M", input_formats=["%H:%M", "%H:%M:%S"])
+    # Minutes only: a band start with seconds would print ambiguously on invoices ("07:00").
+    starts_at = serializers.TimeField(format="%H:%M", input_formats=["%H:%M"])
     per_minute = MoneyField()
 
 

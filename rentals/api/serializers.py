@@ -69,7 +69,7 @@ class RentalSerializer(serializers.Serializer):
     invoice = InvoiceSerializer(allow_null=True)
 
     def to_representation(self, rental: Rental) -> dict[str, Any]:
-        zone = rental.vehicle.zone
+        zone = rental.tariff.zone  # the zone that prices and invoices it
         invoice = rental.invoice
         data: dict[str, Any] = {
             "id": rental.pk,

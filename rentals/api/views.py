@@ -21,7 +21,7 @@ def rentals_of(request: Request) -> QuerySet[Rental]:
     """The member's own rentals, with what their representation reads."""
     return (
         Rental.objects.filter(member=request.user.member)
-        .select_related("vehicle__zone", "invoice")
+        .select_related("vehicle", "tariff__zone", "invoice")
         .prefetch_related(
             "invoice__lines",
             Prefetch(

@@ -1,4 +1,5 @@
-"""PostgreSQL refuses to edit a tariff a rental used, or to delete an invoiced rental.
+"""PostgreSQL refuses to edit a tariff a rental used (its bands included: no band added,
+changed or removed), or to delete an invoiced rental.
 
 Tariffs: publish a new one with a later valid_from instead (API.md, "Fleet"). Lives in
 rentals because it is the rentals that make a tariff "used" (imports point rentals -> fleet).
@@ -14,6 +15,8 @@ DECLARE
 BEGIN
     IF TG_TABLE_NAME = 'fleet_tariff' THEN
         used_tariff := OLD.id;
+    ELSIF TG_OP = 'INSERT' THEN
+        used_tariff := NEW.tariff_id;
     ELSE
         used_tariff := OLD.tariff_id;
     END IF;
@@ -46,7 +49,7 @@ CREATE TRIGGER fleet_tariff_used_is_frozen
 """,
     """
 CREATE TRIGGER fleet_tariffband_used_is_frozen
-    BEFORE UPDATE OR DELETE ON fleet_tariffband
+    BEFORE INSERT OR UPDATE OR DELETE ON fleet_tariffband
     FOR EACH ROW EXECUTE FUNCTION rentals_refuse_change_to_used_tariff()
 """,
     """

@@ -35,8 +35,17 @@ def ended_rental():
         "UPDATE fleet_tariffband SET per_minute = 0 WHERE tariff_id = %(tariff)s",
         "DELETE FROM fleet_tariffband WHERE tariff_id = %(tariff)s",
         "DELETE FROM rentals_rental WHERE id = %(rental)s",
+        "INSERT INTO fleet_tariffband (tariff_id, starts_at, per_minute)"
+        " VALUES (%(tariff)s, '12:00', 9)",
     ],
-    ids=["update-tariff", "delete-tariff", "update-band", "delete-band", "delete-rental"],
+    ids=[
+        "update-tariff",
+        "delete-tariff",
+        "update-band",
+        "delete-band",
+        "delete-rental",
+        "add-band",
+    ],
 )
 def test_raw_sql_cannot_change_a_used_tariff_or_delete_an_invoiced_rental(ended_rental, statement):
     with pytest.raises(DatabaseError), connection.cursor() as cursor:

@@ -96,8 +96,10 @@ def test_a_waiting_issuer_takes_the_next_number_once_the_holder_rolls_back():
         "DELETE FROM billing_invoice WHERE id = %s",
         "UPDATE billing_invoiceline SET amount = 0 WHERE invoice_id = %s",
         "DELETE FROM billing_invoiceline WHERE invoice_id = %s",
+        "INSERT INTO billing_invoiceline (invoice_id, position, kind, local_date, minutes,"
+        " amount, capped) VALUES (%s, 99, 'MINUTES', '2026-06-01', 1, 100, false)",
     ],
-    ids=["update-invoice", "delete-invoice", "update-line", "delete-line"],
+    ids=["update-invoice", "delete-invoice", "update-line", "delete-line", "add-line"],
 )
 def test_raw_sql_cannot_update_or_delete_an_issued_invoice(statement):
     invoice = issue(UserFactory().pk)

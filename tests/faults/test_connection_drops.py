@@ -18,7 +18,11 @@ pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 def test_a_connection_dropped_after_the_commit_frees_the_key_for_an_immediate_retry(
     monkeypatch, settings
 ):
-    settings.BILLING = {**settings.BILLING, "IDEMPOTENCY_WAIT_SECONDS": 0.5}
+    settings.BILLING = {
+        **settings.BILLING,
+        "IDEMPOTENCY_WAIT_SECONDS": 0.5,
+        "IDEMPOTENCY_TAKEOVER_SECONDS": 60,
+    }
     zone = ZoneFactory()
     TariffFactory(zone=zone)
     car = VehicleFactory(zone=zone)

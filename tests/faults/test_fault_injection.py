@@ -272,6 +272,8 @@ def servers(tmp_path: Path, fault_log: Path) -> Iterator[list[Gunicorn]]:
         "FAULT_RATE": str(FAULT_RATE),
         "FAULT_LOG": str(fault_log),
         "IDEMPOTENCY_WAIT_SECONDS": str(IDEMPOTENCY_WAIT_SECONDS),
+        # Killed workers leave keys IN_PROGRESS: take them over within seconds here.
+        "IDEMPOTENCY_TAKEOVER_SECONDS": str(2 * IDEMPOTENCY_WAIT_SECONDS),
     }
     started = [
         Gunicorn(

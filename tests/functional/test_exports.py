@@ -358,3 +358,38 @@ def test_the_command_shows_progress_in_place_on_a_terminal(documents, tmp_path):
     assert err.getvalue().startswith("\r")
     last = err.getvalue().rsplit("\r", 1)[1]
     assert last.startswith("6 documents written, ") and last.endswith("/s\n")
+
+
+@pytest.mark.parametrize("name", ['=HYPERLINK("http://x")', "+1", "-1", "@SUM(A1)", "\tx"])
+def test_a_billing_name_that_looks_like_a_formula_is_exported_as_text(name):
+    from billing.exports import spreadsheet_safe
+
+    assert spreadsheet_safe(name) == "'" + name
+    assert spreadsheet_safe("Alice =Martin") == "Alice =Martin"
+
+
+@pytest.mark.django_db
+def test_the_export_quotes_a_formula_in_a_billing_name(finance_client):
+    from billing import invoicing
+    from billing.transactions import run_in_transaction
+    from tests.factories import UserFactory
+    from tests.invoices import charge
+
+    user = UserFactory()
+    run_in_transaction(
+        lambda: invoicing.issue_invoice(
+            customer=invoicing.Customer(
+                user_id=user.pk, billing_name="=1+1", billing_address="Paris"
+            ),
+            charge=charge(),
+            vat_rate=Decimal("0.20"),
+            series_prefix="PAR",
+            yearly_series=True,
+            subject_kind="test",
+            subject_id=1,
+        )
+    )
+
+    header, *rows = csv_of(finance_client.get("/api/invoices/export/"))
+
+    assert [row[header.index("billing_name")] for row in rows] == ["'=1+1"]

@@ -202,15 +202,74 @@ def test_bad_json_is_a_400_not_a_500(member_client, vehicle, tariff):
 
 
 @time_machine.travel("2026-06-01T12:00:00+02:00", tick=False)
-def test_a_rental_longer_than_the_maximum_is_refused(member_client, vehicle, tariff, settings):
-    settings.BILLING = {**settings.BILLING, "MAX_RENTAL_DAYS": 1}
-    rental_id = start(member_client, vehicle, "2026-05-31T12:01:00+02:00").json()["id"]
+def test_a_quote_longer_than_the_maximum_is_refused(member_client, vehicle, tariff, settings):
+    settings.BILLING = {**settings.BILLING, "MAX_RENTAL_DAYS": 31}
 
-    # Within the phone-clock tolerance of "now", but 24 h 2 min after the start.
-    response = end(member_client, rental_id, "2026-06-01T12:03:00+02:00")
+    response = member_client.post(
+        "/api/quotes/",
+        {"vehicle": vehicle.plate, "started_at": "2026-06-01T10:00:00+02:00",
+         "ended_at": "2026-07-02T10:00:01+02:00"},
+        format="json",
+    )  # fmt: skip
 
     assert response.status_code == 400
     assert response.json()["code"] == "rental_too_long"
+
+
+@time_machine.travel("2026-06-01T12:00:00+02:00", tick=False)
+def test_a_start_further_back_than_the_maximum_is_refused(member_client, vehicle, tariff):
+    response = start(member_client, vehicle, "2026-04-30T11:59:00+02:00")  # 32 days back
+
+    assert response.status_code == 400
+    assert response.json()["code"] == "invalid_period"
+    assert not Rental.objects.exists()
+
+
+def test_a_car_kept_beyond_the_maximum_is_still_ended_and_billed(member_client, vehicle, tariff):
+    with time_machine.travel("2026-06-01T12:00:00+02:00", tick=False):
+        rental_id = start(member_client, vehicle, "2026-06-01T11:00:00+02:00").json()["id"]
+
+    with time_machine.travel("2026-07-15T12:00:00+02:00", tick=False):
+        response = end(member_client, rental_id, "2026-07-15T11:00:00+02:00")
+
+    assert response.status_code == 200, response.content
+    body = response.json()
+    assert body["minutes"] == 44 * 24 * 60
+    # 45 local dates (1 June to 15 July), each over the cap: 45 x 45.00 + 1.00 unlock fee.
+    assert body["total"] == body["invoice"]["total"] == "2026.00"
+    assert Rental.objects.get().status == Rental.Status.ENDED
+
+
+@time_machine.travel("2026-06-01T12:00:00+02:00", tick=False)
+def test_a_retried_start_with_the_same_instant_returns_the_same_rental(
+    member_client, vehicle, tariff
+):
+    first = start(member_client, vehicle, "2026-06-01T11:00:00+02:00")
+    again = start(member_client, vehicle, "2026-06-01T09:00:00Z")  # the same instant
+
+    assert (first.status_code, again.status_code) == (201, 201)
+    assert again.json()["id"] == first.json()["id"]
+    assert Rental.objects.count() == 1
+
+
+@time_machine.travel("2026-06-01T12:00:00+02:00", tick=False)
+def test_a_car_moved_to_another_zone_mid_rental_is_billed_in_the_zone_that_priced_it(
+    member_client, vehicle, tariff
+):
+    from tests.factories import ZoneFactory
+
+    rental_id = start(member_client, vehicle, "2026-06-01T11:00:00+02:00").json()["id"]
+    vehicle.zone = ZoneFactory(
+        code="tokyo", time_zone="Asia/Tokyo", currency="JPY", vat_rate="0.10",
+        invoice_prefix="TYO",
+    )  # fmt: skip
+    vehicle.save()
+
+    invoice = end(member_client, rental_id, "2026-06-01T11:20:00").json()["invoice"]
+
+    assert invoice["series"].startswith("PAR-")
+    assert (invoice["currency"], invoice["vat_rate"]) == ("EUR", "0.20")
+    assert invoice["period_ended_at"] == "2026-06-01T09:20:00Z"  # wall clock read in Paris
 
 
 @time_machine.travel("2026-06-01T12:00:00+02:00", tick=False)

@@ -52,10 +52,14 @@ def test_a_refusal_is_replayed_like_any_other_answer(member_client, vehicle):
 
 
 @time_machine.travel(NOW, tick=False)
-def test_a_request_whose_owner_died_is_taken_over_after_twice_the_wait(
+def test_a_request_whose_owner_died_is_taken_over_after_the_takeover_delay(
     member_client, member, vehicle, tariff, settings
 ):
-    settings.BILLING = {**settings.BILLING, "IDEMPOTENCY_WAIT_SECONDS": 0.2}
+    settings.BILLING = {
+        **settings.BILLING,
+        "IDEMPOTENCY_WAIT_SECONDS": 0.2,
+        "IDEMPOTENCY_TAKEOVER_SECONDS": 0.5,
+    }
     IdempotencyKey.objects.create(
         user=member.user, key="k3", fingerprint=_fingerprint_of_start(vehicle), claim="dead",
         status=IdempotencyKey.Status.IN_PROGRESS, created_at=timezone.now() - timedelta(seconds=1),

@@ -222,3 +222,49 @@ def test_crediting_an_unknown_invoice_is_not_found(user):
             reason="x",
             issued_by_id=user.pk,
         )
+
+
+def test_a_credit_request_key_already_used_returns_that_credit_note(user):
+    invoice = issue(user.pk)
+    credit = {"invoice_number": invoice.number, "amount": Decimal("3.00"), "reason": "late car"}
+
+    first = invoicing.issue_credit_note(**credit, issued_by_id=user.pk, request_key="r-1")
+    again = invoicing.issue_credit_note(**credit, issued_by_id=user.pk, request_key="r-1")
+    other = invoicing.issue_credit_note(**credit, issued_by_id=user.pk, request_key="r-2")
+
+    assert again.number == first.number
+    assert other.number != first.number
+    assert CreditNote.objects.count() == 2
+
+
+def test_a_credit_request_key_cannot_be_reused_for_another_credit(user):
+    invoice = issue(user.pk)
+    invoicing.issue_credit_note(
+        invoice_number=invoice.number, amount=Decimal("3.00"), reason="x",
+        issued_by_id=user.pk, request_key="r-1",
+    )  # fmt: skip
+
+    with pytest.raises(invoicing.CreditRequestReused):
+        invoicing.issue_credit_note(
+            invoice_number=invoice.number, amount=Decimal("4.00"), reason="x",
+            issued_by_id=user.pk, request_key="r-1",
+        )  # fmt: skip
+    assert CreditNote.objects.count() == 1
+
+
+def test_a_credit_note_retried_after_its_key_was_taken_over_credits_once(user):
+    from config.idempotency.models import IdempotencyKey
+    from tests.conftest import client_for, staff
+
+    invoice = issue(user.pk)
+    finance = client_for(staff("finance"))
+    url = f"/api/invoices/{invoice.number}/credit-notes/"
+    body = {"amount": "3.00", "reason": "late car"}
+
+    first = finance.post(url, body, format="json", HTTP_IDEMPOTENCY_KEY="cn-1")
+    IdempotencyKey.objects.all().delete()  # as if its owner died before storing the answer
+    retried = finance.post(url, body, format="json", HTTP_IDEMPOTENCY_KEY="cn-1")
+
+    assert (first.status_code, retried.status_code) == (201, 201)
+    assert retried.json()["number"] == first.json()["number"]
+    assert CreditNote.objects.count() == 1

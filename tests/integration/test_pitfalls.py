@@ -183,3 +183,10 @@ def test_pitfall_19_a_phone_retrying_an_end_gets_one_invoice(member_client, vehi
     assert len(bodies) == 1
     assert Invoice.objects.count() == 1
     assert Rental.objects.get().status == Rental.Status.ENDED
+
+
+@pytest.mark.django_db
+def test_pitfall_2_invoice_filters_refuse_a_naive_instant(finance_client):
+    response = finance_client.get("/api/invoices/", {"issued_from": "2026-06-01T00:00:00"})
+
+    assert response.status_code == 400
