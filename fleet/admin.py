@@ -10,6 +10,13 @@ from fleet.models import Member, Tariff, TariffBand, Vehicle, Zone
 class ZoneAdmin(admin.ModelAdmin):
     list_display = ["code", "name", "time_zone", "currency", "vat_rate", "invoice_prefix"]
     search_fields = ["code", "name"]
+    # Once a tariff prices in it, a zone's clock, money and series are history.
+    frozen_once_used = ["code", "time_zone", "currency", "invoice_prefix", "yearly_series"]
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Zone | None = None) -> list[str]:
+        if obj is not None and obj.tariffs.exists():
+            return self.frozen_once_used
+        return []
 
 
 @admin.register(Vehicle)

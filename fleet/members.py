@@ -7,6 +7,7 @@ from datetime import datetime
 from django.contrib.auth import get_user_model
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import IntegrityError
 
 from billing.errors import ConflictError, DomainError
 from billing.transactions import run_in_transaction
@@ -54,4 +55,7 @@ def register_member(
             created_at=now,
         )
 
-    return run_in_transaction(store)
+    try:
+        return run_in_transaction(store)
+    except IntegrityError as exc:  # the same username registered concurrently
+        raise UsernameTaken(f"The username {username!r} is taken.", field="username") from exc

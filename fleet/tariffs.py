@@ -6,6 +6,8 @@ from collections.abc import Sequence
 from datetime import datetime, time
 from decimal import Decimal
 
+from django.db import IntegrityError
+
 from billing import pricing
 from billing.errors import ConflictError
 from billing.localtime import utc_iso
@@ -66,7 +68,12 @@ def publish_tariff(
         )
         return tariff
 
-    return run_in_transaction(store)
+    try:
+        return run_in_transaction(store)
+    except IntegrityError as exc:  # the same tariff published concurrently
+        raise TariffExists(
+            f"A {plan!r} tariff for {zone.code} already starts at {utc_iso(valid_from)}."
+        ) from exc
 
 
 def tariff_in_force(*, zone: Zone, plan: str, at: datetime) -> Tariff:

@@ -5,14 +5,20 @@ from __future__ import annotations
 from datetime import datetime
 from decimal import Decimal
 
+from django.db import IntegrityError
+
 from billing import money, pricing
-from billing.errors import DomainError
+from billing.errors import ConflictError, DomainError
 from billing.transactions import run_in_transaction
 from fleet.models import Zone
 
 
 class InvalidZone(DomainError):
     code = "invalid_zone"
+
+
+class ZoneExists(ConflictError):
+    code = "zone_exists"
 
 
 def validate_time_zone(name: str) -> str:
@@ -45,6 +51,7 @@ def create_zone(
 
     Raises:
         InvalidZone: unknown time zone or currency, VAT rate outside [0, 1).
+        ZoneExists: the code or the invoice prefix is taken.
     """
     validate_time_zone(time_zone)
     try:
@@ -53,15 +60,18 @@ def create_zone(
         raise InvalidZone(str(exc), code="unknown_currency", field="currency") from exc
     if not Decimal(0) <= vat_rate < Decimal(1):
         raise InvalidZone("vat_rate must be at least 0 and below 1.", field="vat_rate")
-    return run_in_transaction(
-        lambda: Zone.objects.create(
-            code=code,
-            name=name,
-            time_zone=time_zone,
-            currency=currency,
-            vat_rate=vat_rate,
-            invoice_prefix=invoice_prefix,
-            yearly_series=yearly_series,
-            created_at=now,
+    try:
+        return run_in_transaction(
+            lambda: Zone.objects.create(
+                code=code,
+                name=name,
+                time_zone=time_zone,
+                currency=currency,
+                vat_rate=vat_rate,
+                invoice_prefix=invoice_prefix,
+                yearly_series=yearly_series,
+                created_at=now,
+            )
         )
-    )
+    except IntegrityError as exc:  # the same code or prefix created concurrently
+        raise ZoneExists(f"A zone with code {code!r} or prefix {invoice_prefix!r} exists.") from exc
