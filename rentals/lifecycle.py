@@ -104,9 +104,11 @@ def start_rental(
         return run_in_transaction(work)
     except IntegrityError as exc:
         # The checks above race between app servers; the partial unique indexes do not.
-        if "rental_one_open_per_vehicle" in str(exc):
+        # PostgreSQL names the constraint, SQLite the column.
+        refused = str(exc)
+        if "rental_one_open_per_vehicle" in refused or "rentals_rental.vehicle_id" in refused:
             raise VehicleBusy(f"Vehicle {plate} is in an open rental.") from exc
-        if "rental_one_open_per_member" in str(exc):
+        if "rental_one_open_per_member" in refused or "rentals_rental.member_id" in refused:
             raise MemberHasOpenRental("You already have an open rental; end it first.") from exc
         raise
 
