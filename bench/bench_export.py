@@ -21,11 +21,11 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
+
+from bench import scratch as scratch_db
 
 ROOT = Path(__file__).resolve().parent.parent
 SCRATCH = "bench_export"
-DEFAULT_SERVER = "postgres://postgres@127.0.0.1:5432/postgres"
 # The period covers every generated invoice: the export's real query, filters included.
 PERIOD_FROM = datetime(2026, 1, 1, tzinfo=UTC)
 PERIOD_TO = datetime(2027, 1, 1, tzinfo=UTC)
@@ -56,45 +56,9 @@ COPY (
 """
 
 
-def server_url() -> str:
-    """Return the PostgreSQL server to use: ``DATABASE_URL``, or the local default."""
-    return os.environ.get("DATABASE_URL") or DEFAULT_SERVER
-
-
-def database_url(url: str, name: str) -> str:
-    """Return ``url`` with its database name replaced by ``name``."""
-    parts = urlsplit(url)
-    return urlunsplit(parts._replace(path=f"/{name}"))
-
-
 def peak_rss_mib() -> float:
     """Return this process's peak resident set size in MiB (Linux reports KiB)."""
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-
-
-def recreate_scratch(url: str) -> str:
-    """Drop and create the scratch database, migrate it; return its URL."""
-    import psycopg
-
-    with psycopg.connect(database_url(url, "postgres"), autocommit=True) as admin:
-        admin.execute(f"DROP DATABASE IF EXISTS {SCRATCH} WITH (FORCE)")
-        admin.execute(f"CREATE DATABASE {SCRATCH}")
-    scratch = database_url(url, SCRATCH)
-    subprocess.run(
-        [sys.executable, "manage.py", "migrate", "--no-input", "--verbosity", "0"],
-        cwd=ROOT,
-        env=child_env(scratch),
-        check=True,
-    )
-    return scratch
-
-
-def drop_scratch(url: str) -> None:
-    """Drop the scratch database."""
-    import psycopg
-
-    with psycopg.connect(database_url(url, "postgres"), autocommit=True) as admin:
-        admin.execute(f"DROP DATABASE IF EXISTS {SCRATCH} WITH (FORCE)")
 
 
 def fill(scratch: str, rows: int) -> float:
@@ -114,25 +78,12 @@ def fill(scratch: str, rows: int) -> float:
     return time.perf_counter() - started
 
 
-def child_env(scratch: str) -> dict[str, str]:
-    """Return the environment of a child: the scratch database, production-like settings."""
-    return {
-        **os.environ,
-        "DATABASE_URL": scratch,
-        "SECRET_KEY": os.environ.get("SECRET_KEY", "bench"),
-        "DEBUG": "0",
-        "TESTING": "0",
-        "LOG_LEVEL": "WARNING",
-        "DJANGO_SETTINGS_MODULE": "config.settings",
-    }
-
-
 def measure_in_child(scratch: str, reader: str) -> dict[str, Any]:
     """Run one reader (``export`` or ``copy``) in a fresh interpreter; return its figures."""
     result = subprocess.run(
         [sys.executable, "-m", "bench.bench_export", "--child", reader],
         cwd=ROOT,
-        env=child_env(scratch),
+        env=scratch_db.child_env(scratch),
         check=True,
         capture_output=True,
         text=True,
@@ -193,14 +144,14 @@ def run(rows: int) -> dict[str, Any]:
     Raises:
         RuntimeError: a reader did not see the ``rows`` invoices inserted.
     """
-    url = server_url()
-    scratch = recreate_scratch(url)
+    url = scratch_db.server_url()
+    scratch = scratch_db.recreate(url, SCRATCH)
     try:
         fill(scratch, rows)
         export = measure_in_child(scratch, "export")
         copy = measure_in_child(scratch, "copy")
     finally:
-        drop_scratch(url)
+        scratch_db.drop(url, SCRATCH)
     if export["rows"] != rows or copy["rows"] != rows:
         raise RuntimeError(
             f"expected {rows} rows; the export saw {export['rows']}, COPY {copy['rows']}"

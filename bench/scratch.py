@@ -49,14 +49,14 @@ def child_env(database_url: str, **extra: str) -> dict[str, str]:
     return env
 
 
-def recreate(server: str) -> str:
-    """Drop and create the scratch database, migrate it; return its URL."""
+def recreate(server: str, name: str = SCRATCH) -> str:
+    """Drop and create the scratch database ``name``, migrate it; return its URL."""
     import psycopg
 
     with psycopg.connect(with_database(server, "postgres"), autocommit=True) as admin:
-        admin.execute(f"DROP DATABASE IF EXISTS {SCRATCH} WITH (FORCE)")
-        admin.execute(f"CREATE DATABASE {SCRATCH}")
-    url = with_database(server, SCRATCH)
+        admin.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+        admin.execute(f"CREATE DATABASE {name}")
+    url = with_database(server, name)
     subprocess.run(
         [sys.executable, "manage.py", "migrate", "--no-input", "--verbosity", "0"],
         cwd=ROOT,
@@ -66,12 +66,12 @@ def recreate(server: str) -> str:
     return url
 
 
-def drop(server: str) -> None:
-    """Drop the scratch database."""
+def drop(server: str, name: str = SCRATCH) -> None:
+    """Drop the scratch database ``name``."""
     import psycopg
 
     with psycopg.connect(with_database(server, "postgres"), autocommit=True) as admin:
-        admin.execute(f"DROP DATABASE IF EXISTS {SCRATCH} WITH (FORCE)")
+        admin.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
 
 
 @dataclass(frozen=True, slots=True)
