@@ -35,13 +35,14 @@ def issue(
     minutes: int = 20,
     prefix: str = "PAR",
     yearly: bool = True,
+    billing_name: str = "Alice Martin",
 ) -> invoicing.Invoice:
     """Issue one invoice in its own use-case transaction."""
     subject = subject_id if subject_id is not None else next(_subjects)
     return run_in_transaction(
         lambda: invoicing.issue_invoice(
             customer=invoicing.Customer(
-                user_id=user_id, billing_name="Alice Martin", billing_address="Paris"
+                user_id=user_id, billing_name=billing_name, billing_address="Paris"
             ),
             charge=charge(minutes),
             vat_rate=Decimal("0.20"),

@@ -101,6 +101,33 @@ def test_pitfall_12_no_request_wide_transaction():
 
 
 @pytest.mark.django_db(transaction=True)
+@time_machine.travel(NOW, tick=False)
+def test_pitfall_12_a_request_reaches_its_use_case_outside_any_transaction(monkeypatch):
+    from rentals import lifecycle
+    from tests.conftest import client_for
+    from tests.factories import MemberFactory, TariffFactory, VehicleFactory, ZoneFactory
+
+    zone = ZoneFactory()
+    TariffFactory(zone=zone)
+    vehicle = VehicleFactory(zone=zone)
+    seen = []
+    real_start = lifecycle.start_rental
+
+    def start_rental(**kwargs):
+        seen.append(connection.in_atomic_block)
+        return real_start(**kwargs)
+
+    monkeypatch.setattr(lifecycle, "start_rental", start_rental)
+
+    response = client_for(MemberFactory().user).post(
+        "/api/rentals/", {"vehicle": vehicle.plate}, format="json"
+    )
+
+    assert response.status_code == 201
+    assert seen == [False]  # the use case, not the request, begins the transaction
+
+
+@pytest.mark.django_db(transaction=True)
 def test_pitfall_13_a_deadlock_reruns_the_whole_use_case():
     from django.db import OperationalError
 
