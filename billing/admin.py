@@ -20,7 +20,7 @@ from sequences.models import Sequence
 
 from billing import audit, exports
 from billing.models import CreditNote, Invoice, InvoiceLine
-from config.roles import FINANCE, has_role
+from core.roles import FINANCE, has_role
 
 # An editable counter is a gap or a duplicate waiting to happen (PITFALLS 18).
 if admin.site.is_registered(Sequence):

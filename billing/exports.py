@@ -18,9 +18,8 @@ from typing import Any, Final
 from django.db.models import Q, QuerySet
 
 from billing import money, numbering
-from billing.localtime import local_iso, utc_iso
 from billing.models import CreditNote, Invoice
-from config.fields import vat_rate_text
+from core.localtime import local_iso, utc_iso
 
 CHUNK: Final = 2000
 INVOICE, CREDIT_NOTE = "invoice", "credit_note"
@@ -167,7 +166,7 @@ def _row(document_type: str, values: tuple[Any, ...]) -> tuple[Any, ...]:
         invoice_number,
         currency,
         money.round_money(net, currency),
-        vat_rate_text(vat_rate),
+        money.format_vat_rate(vat_rate),
         money.round_money(vat, currency),
         money.round_money(total, currency),
         hash_,

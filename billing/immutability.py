@@ -11,7 +11,7 @@ from typing import Any, NoReturn
 
 from django.db import models
 
-from billing.errors import DomainError
+from core.errors import DomainError
 
 
 class ImmutableDocument(DomainError):

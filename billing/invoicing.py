@@ -18,9 +18,10 @@ from django.db.models import Sum
 from billing import money, numbering, pricing
 from billing.canonical import CANONICAL_VERSION, GENESIS_HASH, document_hash
 from billing.documents import credit_note_content, invoice_content
-from billing.errors import ConflictError, DomainError, NotFoundError
 from billing.models import CreditNote, Invoice, InvoiceLine
-from billing.transactions import RetryTransaction, run_in_transaction
+from core import clock
+from core.errors import ConflictError, DomainError, NotFoundError
+from core.transactions import RetryTransaction, run_in_transaction
 
 
 class InvoiceNotFound(NotFoundError):
@@ -81,9 +82,9 @@ def issue_invoice(
             time_zone=charge.time_zone,
         )
 
-    series = series_at(numbering.read_database_clock())
+    series = series_at(clock.read_database_clock())
     sequence = numbering.take_number(series)
-    issued_at = numbering.read_database_clock()
+    issued_at = clock.read_database_clock()
     if series_at(issued_at) != series:
         raise RetryTransaction(f"the year turned while waiting for {series}")
     invoice = Invoice(
@@ -193,7 +194,7 @@ def issue_credit_note(
         net, vat = money.split_vat(amount, invoice.vat_rate, invoice.currency)
         series = numbering.credit_note_series(invoice.series)
         sequence = numbering.take_number(series)
-        issued_at = numbering.read_database_clock()
+        issued_at = clock.read_database_clock()
         note = CreditNote(
             number=numbering.document_number(series, sequence),
             series=series,

@@ -1,4 +1,4 @@
-"""Money as ``Decimal``: parse, round with the one rule, split without losing a cent.
+"""Money as ``Decimal``: parse, round with the one rule, split without losing a cent, format.
 
 Pure Python (no Django). Amounts are ``Decimal`` from the edge to the database, built
 from strings, never floats. The one rounding rule is ``ROUND_HALF_UP`` (ties away from
@@ -14,13 +14,16 @@ from collections.abc import Sequence
 from decimal import MAX_EMAX, MAX_PREC, MIN_EMIN, ROUND_HALF_UP, Context, Decimal
 from typing import Final
 
-from billing.errors import DomainError
+from core.errors import DomainError
 
 __all__ = [
     "MINOR_UNITS",
     "InvalidAmount",
     "UnknownCurrency",
     "allocate",
+    "format_amount",
+    "format_rate",
+    "format_vat_rate",
     "minor_unit",
     "parse_money",
     "round_money",
@@ -176,6 +179,35 @@ def split_vat(total: Decimal, vat_rate: Decimal, currency: str) -> tuple[Decimal
     # net = units / (1 + num/den) = units * den / (den + num), rounded half-up.
     net_units = _div_half_up(units * den, den + num)
     return _from_units(net_units, exp), _from_units(units - net_units, exp)
+
+
+def format_amount(amount: Decimal, currency: str) -> str:
+    """Format an amount with exactly the currency's decimals ("6.00", "600" for JPY).
+
+    Raises:
+        InvalidAmount, UnknownCurrency: as ``round_money``.
+    """
+    return str(round_money(amount, currency))
+
+
+def format_rate(rate: Decimal, currency: str) -> str:
+    """Format a unit price with the currency's decimals at least ("0.35", "0.125").
+
+    Raises:
+        UnknownCurrency: ``currency`` is unknown.
+    """
+    return _at_least(rate, minor_unit(currency))
+
+
+def format_vat_rate(vat_rate: Decimal) -> str:
+    """Format a VAT rate as a fraction with two decimals at least ("0.20", "0.055")."""
+    return _at_least(vat_rate, 2)
+
+
+def _at_least(value: Decimal, places: int) -> str:
+    """Format ``value`` with ``places`` decimals at least, more only if it needs them."""
+    needed = max(places, -int(value.normalize().as_tuple().exponent))
+    return str(value.quantize(Decimal(1).scaleb(-needed), context=_EXACT))
 
 
 def _check_decimal(value: object, name: str) -> None:

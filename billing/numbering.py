@@ -12,7 +12,6 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from django.db import connection
-from django.utils import timezone
 from sequences import get_next_value
 
 CREDIT_NOTE_PREFIX = "AV-"
@@ -45,17 +44,3 @@ def take_number(series: str) -> int:
     if not connection.in_atomic_block:
         raise RuntimeError("take_number must run inside the issuing transaction")
     return int(get_next_value(series))
-
-
-def read_database_clock() -> datetime:
-    """Return the database server's current time (not the transaction's start time).
-
-    On PostgreSQL ``clock_timestamp()``, so that every app server dates documents from one
-    clock; SQLite has one writer on one machine, whose clock serves.
-    """
-    if connection.vendor != "postgresql":
-        return timezone.now()
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT clock_timestamp()")
-        (now,) = cursor.fetchone()
-    return now

@@ -20,13 +20,13 @@ from bisect import bisect_right
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import MAX_EMAX, MAX_PREC, MIN_EMIN, Context, Decimal
-from functools import lru_cache
 from itertools import pairwise
 from typing import Final, Literal
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
+from zoneinfo import ZoneInfo
 
 from billing import money
-from billing.errors import DomainError
+from core import localtime
+from core.errors import DomainError
 
 LineKind = Literal["UNLOCK_FEE", "MINUTES", "DAILY_CAP"]
 UNLOCK_FEE: Final = "UNLOCK_FEE"
@@ -48,8 +48,6 @@ _fromtimestamp: Final = dt.datetime.fromtimestamp
 # would hide. In tzdata 2025b the closest two offset changes of any zone between 1970
 # and 2037 are 167 hours apart (Brazil, October 2000); 6 hours leaves a wide margin.
 _PROBE: Final = 6 * 3_600 * _SECOND
-# Keys that name the machine's own setting, not a zone: results would follow the host.
-_HOST_DEPENDENT_KEYS: Final = frozenset({"localtime", "posixrules"})
 
 
 class InvalidTariff(DomainError, ValueError):
@@ -101,7 +99,11 @@ class Tariff:
     _band_starts: tuple[int, ...] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "_zone", load_time_zone(self.time_zone))
+        try:
+            zone = localtime.load_time_zone(self.time_zone)
+        except localtime.UnknownTimeZone as exc:
+            raise InvalidTariff(exc.message, field="time_zone") from None
+        object.__setattr__(self, "_zone", zone)
         try:
             money.minor_unit(self.currency)
         except money.UnknownCurrency as exc:
@@ -354,28 +356,6 @@ def _date(day: int) -> dt.date:
 
 def _time_micros(value: dt.time) -> int:
     return ((value.hour * 60 + value.minute) * 60 + value.second) * _SECOND + value.microsecond
-
-
-@lru_cache(maxsize=1)
-def _known_zones() -> frozenset[str]:
-    return frozenset(available_timezones()) - _HOST_DEPENDENT_KEYS
-
-
-def load_time_zone(key: object) -> ZoneInfo:
-    """Return the ZoneInfo for an IANA name; host-dependent keys such as "localtime" are refused.
-
-    Raises:
-        InvalidTariff: unknown, malformed or host-dependent name (field "time_zone").
-    """
-    if isinstance(key, str) and key in _known_zones():
-        try:
-            return ZoneInfo(key)
-        except (ZoneInfoNotFoundError, ValueError, OSError):
-            pass  # listed but unreadable: refuse it like any unknown key
-    raise InvalidTariff(
-        f"Unknown time zone {key!r}: expected an IANA name such as 'Europe/Paris'.",
-        field="time_zone",
-    )
 
 
 def _check_bands(bands: object) -> tuple[Band, ...]:

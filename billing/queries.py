@@ -7,7 +7,7 @@ from typing import Any
 from django.db.models import Prefetch, QuerySet
 
 from billing.models import CreditNote, Invoice
-from config.roles import AUDITOR, FINANCE, has_role
+from core.roles import AUDITOR, FINANCE, has_role
 
 
 def invoices_visible_to(user: Any) -> QuerySet[Invoice]:

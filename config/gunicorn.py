@@ -11,6 +11,6 @@ bind = os.environ.get("GUNICORN_BIND", "127.0.0.1:8000")
 workers = int(os.environ.get("WEB_CONCURRENCY", multiprocessing.cpu_count() * 2 + 1))
 timeout = int(os.environ.get("GUNICORN_TIMEOUT", "60"))
 graceful_timeout = 30
-# One log line per request comes from config.request_log; gunicorn's access log would repeat it.
+# One log line per request comes from api.request_log; gunicorn's access log would repeat it.
 accesslog = None
 errorlog = "-"

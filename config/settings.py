@@ -61,16 +61,18 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     # django-sequences before billing, so that billing's admin can unregister its counter table.
     "sequences.apps.SequencesConfig",
+    "core",
     "billing",
     "fleet",
     "rentals",
-    "config.idempotency",
+    "api",
+    "api.idempotency",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
-    "config.request_log.RequestLogMiddleware",
+    "api.request_log.RequestLogMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -160,9 +162,9 @@ REST_FRAMEWORK = {
     "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
-    "DEFAULT_PAGINATION_CLASS": "config.pagination.NewestFirstCursorPagination",
+    "DEFAULT_PAGINATION_CLASS": "api.pagination.NewestFirstCursorPagination",
     "PAGE_SIZE": 50,
-    "EXCEPTION_HANDLER": "config.api_errors.exception_handler",
+    "EXCEPTION_HANDLER": "api.errors.exception_handler",
     "COERCE_DECIMAL_TO_STRING": True,
     "DEFAULT_THROTTLE_RATES": {"token": os.environ.get("TOKEN_THROTTLE_RATE", "20/min")},
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
@@ -182,7 +184,7 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
-        "config.schema.document_idempotency_key",
+        "api.schema.document_idempotency_key",
     ],
     "COMPONENT_SPLIT_REQUEST": True,
 }
@@ -205,13 +207,18 @@ BILLING = {
     "MAX_RENTAL_DAYS": int(os.environ.get("MAX_RENTAL_DAYS", "31")),
     # How far ahead of the server's clock a phone's timestamps may be, in seconds.
     "CLOCK_SKEW_SECONDS": int(os.environ.get("CLOCK_SKEW_SECONDS", "300")),
-    # How long a replay waits for the first request with the same idempotency key.
-    # Kept below gunicorn's worker timeout (config/gunicorn.py), so a waiting replay answers.
-    "IDEMPOTENCY_WAIT_SECONDS": float(os.environ.get("IDEMPOTENCY_WAIT_SECONDS", "20")),
+}
+
+# The idempotency app (api.idempotency): Idempotency-Key storage and replay.
+IDEMPOTENCY = {
+    # How long a replay waits for the first request with the same key. Kept below
+    # gunicorn's worker timeout (config/gunicorn.py), so a waiting replay answers.
+    "WAIT_SECONDS": float(os.environ.get("IDEMPOTENCY_WAIT_SECONDS", "20")),
     # After how long a request still IN_PROGRESS is presumed dead and its key taken over:
     # above gunicorn's worker timeout, so a slow but live first request is never run twice.
-    "IDEMPOTENCY_TAKEOVER_SECONDS": float(os.environ.get("IDEMPOTENCY_TAKEOVER_SECONDS", "120")),
-    "IDEMPOTENCY_KEEP_HOURS": int(os.environ.get("IDEMPOTENCY_KEEP_HOURS", "48")),
+    "TAKEOVER_SECONDS": float(os.environ.get("IDEMPOTENCY_TAKEOVER_SECONDS", "120")),
+    # Kept at least 24 hours whatever this says (API contract).
+    "KEEP_HOURS": int(os.environ.get("IDEMPOTENCY_KEEP_HOURS", "48")),
 }
 
 LOGGING = {
@@ -221,7 +228,7 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "line"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
     "loggers": {
-        # One line per request comes from config.request_log; silence Django's duplicate.
+        # One line per request comes from api.request_log; silence Django's duplicate.
         "django.server": {"level": "WARNING"},
         "django.request": {"level": "ERROR"},
     },

@@ -9,8 +9,8 @@ from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError
 
-from billing.errors import ConflictError, DomainError
-from billing.transactions import run_in_transaction
+from core.errors import ConflictError, DomainError
+from core.transactions import run_in_transaction
 from fleet.models import Member
 
 

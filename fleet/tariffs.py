@@ -9,9 +9,9 @@ from decimal import Decimal
 from django.db import IntegrityError
 
 from billing import pricing
-from billing.errors import ConflictError
-from billing.localtime import utc_iso
-from billing.transactions import run_in_transaction
+from core.errors import ConflictError
+from core.localtime import utc_iso
+from core.transactions import run_in_transaction
 from fleet.models import Tariff, TariffBand, Zone
 
 

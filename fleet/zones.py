@@ -7,9 +7,10 @@ from decimal import Decimal
 
 from django.db import IntegrityError
 
-from billing import money, pricing
-from billing.errors import ConflictError, DomainError
-from billing.transactions import run_in_transaction
+from billing import money
+from core import localtime
+from core.errors import ConflictError, DomainError
+from core.transactions import run_in_transaction
 from fleet.models import Zone
 
 
@@ -28,8 +29,8 @@ def validate_time_zone(name: str) -> str:
         InvalidZone: for an unknown or malformed name.
     """
     try:
-        pricing.load_time_zone(name)
-    except pricing.InvalidTariff as exc:
+        localtime.load_time_zone(name)
+    except localtime.UnknownTimeZone as exc:
         raise InvalidZone(
             f"{name!r} is not an IANA time zone.", code="unknown_time_zone", field="time_zone"
         ) from exc

@@ -13,9 +13,9 @@ from django.conf import settings
 from django.db import IntegrityError
 
 from billing import invoicing, pricing
-from billing.errors import ConflictError, DomainError, NotFoundError
-from billing.localtime import resolve_wall_time, utc_iso
-from billing.transactions import run_in_transaction
+from core.errors import ConflictError, DomainError, NotFoundError
+from core.localtime import resolve_wall_time, utc_iso
+from core.transactions import run_in_transaction
 from fleet import tariffs
 from fleet.models import Member, Vehicle
 from rentals.models import Rental

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, time, timedelta
 from decimal import Decimal
 
 from billing import invoicing, pricing
-from billing.transactions import run_in_transaction
+from core.transactions import run_in_transaction
 
 PARIS_STANDARD = pricing.Tariff(
     time_zone="Europe/Paris",

@@ -7,10 +7,10 @@ from typing import Any
 
 from rest_framework import serializers
 
-from billing import pricing
-from billing.localtime import local_iso, utc_iso
+from api.fields import MoneyField, StrictSerializer
+from billing import money, pricing
 from billing.models import CreditNote, Invoice, InvoiceLine
-from config.fields import MoneyField, StrictSerializer, money_text, rate_text, vat_rate_text
+from core.localtime import local_iso, utc_iso
 
 
 def line_data(line: pricing.ChargeLine | InvoiceLine, currency: str) -> dict[str, Any]:
@@ -23,8 +23,8 @@ def line_data(line: pricing.ChargeLine | InvoiceLine, currency: str) -> dict[str
             None if line.band_starts_at is None else line.band_starts_at.strftime("%H:%M")
         ),
         "minutes": line.minutes,
-        "rate": None if line.rate is None else rate_text(line.rate, currency),
-        "amount": money_text(line.amount, currency),
+        "rate": None if line.rate is None else money.format_rate(line.rate, currency),
+        "amount": money.format_amount(line.amount, currency),
         "capped": line.capped,
     }
 
@@ -66,10 +66,10 @@ class CreditNoteSerializer(serializers.Serializer):
             "issued_at_local": local_iso(note.issued_at, note.invoice.time_zone),
             "reason": note.reason,
             "currency": currency,
-            "net": money_text(note.net, currency),
-            "vat_rate": vat_rate_text(note.vat_rate),
-            "vat": money_text(note.vat, currency),
-            "total": money_text(note.total, currency),
+            "net": money.format_amount(note.net, currency),
+            "vat_rate": money.format_vat_rate(note.vat_rate),
+            "vat": money.format_amount(note.vat, currency),
+            "total": money.format_amount(note.total, currency),
             "previous_hash": note.previous_hash,
             "hash": note.hash,
         }
@@ -128,10 +128,10 @@ class InvoiceSerializer(serializers.Serializer):
             "period_ended_at_local": local_iso(invoice.period_ended_at, zone),
             "minutes": invoice.minutes,
             "currency": currency,
-            "net": money_text(invoice.net, currency),
-            "vat_rate": vat_rate_text(invoice.vat_rate),
-            "vat": money_text(invoice.vat, currency),
-            "total": money_text(invoice.total, currency),
+            "net": money.format_amount(invoice.net, currency),
+            "vat_rate": money.format_vat_rate(invoice.vat_rate),
+            "vat": money.format_amount(invoice.vat, currency),
+            "total": money.format_amount(invoice.total, currency),
             "lines": [line_data(line, currency) for line in lines],
             "credit_notes": [CreditNoteSerializer(note).data for note in notes],
             "time_zone": zone,

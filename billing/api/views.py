@@ -25,13 +25,13 @@ from rest_framework.response import Response
 from rest_framework.settings import api_settings
 from rest_framework.views import APIView
 
+from api.fields import InstantField
+from api.idempotency.keys import idempotent
+from api.permissions import IsFinance, IsFinanceOrAuditor, IsMemberOrFinanceOrAuditor
+from api.schema import LIST, READ, WRITE, errors
 from billing import audit, exports, invoicing, queries
 from billing.api import serializers as billing_serializers
 from billing.models import Invoice
-from config.fields import InstantField
-from config.idempotency.keys import idempotent
-from config.roles import IsFinance, IsFinanceOrAuditor, IsMemberOrFinanceOrAuditor
-from config.schema import LIST, READ, WRITE, errors
 
 
 class NewestIssuedFirst(CursorPagination):

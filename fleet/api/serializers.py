@@ -4,15 +4,9 @@ from typing import Any
 
 from rest_framework import serializers
 
-from billing.localtime import local_iso
-from config.fields import (
-    InstantField,
-    MoneyField,
-    StrictModelSerializer,
-    StrictSerializer,
-    rate_text,
-    vat_rate_text,
-)
+from api.fields import InstantField, MoneyField, StrictModelSerializer, StrictSerializer
+from billing import money
+from core.localtime import local_iso
 from fleet.models import Member, Tariff, Vehicle, Zone
 
 
@@ -22,7 +16,7 @@ class ZoneSerializer(StrictModelSerializer):
 
     def to_representation(self, instance: Zone) -> dict[str, Any]:
         data = super().to_representation(instance)
-        data["vat_rate"] = vat_rate_text(instance.vat_rate)
+        data["vat_rate"] = money.format_vat_rate(instance.vat_rate)
         return data
 
     class Meta:
@@ -77,15 +71,15 @@ class TariffSerializer(StrictSerializer):
             "bands": [
                 {
                     "starts_at": band.starts_at.strftime("%H:%M"),
-                    "per_minute": rate_text(band.per_minute, currency),
+                    "per_minute": money.format_rate(band.per_minute, currency),
                 }
                 for band in bands
             ],
-            "unlock_fee": rate_text(instance.unlock_fee, currency),
+            "unlock_fee": money.format_rate(instance.unlock_fee, currency),
             "minimum_minutes": instance.minimum_minutes,
             "daily_cap": None
             if instance.daily_cap is None
-            else rate_text(instance.daily_cap, currency),
+            else money.format_rate(instance.daily_cap, currency),
             "currency": currency,
             "created_at": self.fields["created_at"].to_representation(instance.created_at),
         }

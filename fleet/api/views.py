@@ -10,9 +10,9 @@ from rest_framework import generics, status
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from config.idempotency.keys import idempotent
-from config.roles import IsFleet
-from config.schema import LIST, READ, WRITE, errors
+from api.idempotency.keys import idempotent
+from api.permissions import IsFleet
+from api.schema import LIST, READ, WRITE, errors
 from fleet import members, tariffs, zones
 from fleet.api import serializers
 from fleet.models import Member, Tariff, Vehicle, Zone

@@ -6,9 +6,10 @@ from typing import Any
 
 from rest_framework import serializers
 
+from api.fields import InstantField, StrictSerializer
+from billing import money
 from billing.api.serializers import InvoiceSerializer, LineSerializer, line_data
-from billing.localtime import local_iso, utc_iso
-from config.fields import InstantField, StrictSerializer, money_text
+from core.localtime import local_iso, utc_iso
 from rentals.models import Rental
 
 
@@ -47,7 +48,7 @@ class QuoteSerializer(serializers.Serializer):
             "ended_at": utc_iso(charge.ended_at),
             "ended_at_local": local_iso(charge.ended_at, zone),
             "minutes": charge.minutes,
-            "total": money_text(charge.total, charge.currency),
+            "total": money.format_amount(charge.total, charge.currency),
             "currency": charge.currency,
             "lines": [line_data(line, charge.currency) for line in charge.lines],
         }

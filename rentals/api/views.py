@@ -8,10 +8,10 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from api.idempotency.keys import idempotent
+from api.permissions import IsMember
+from api.schema import LIST, READ, WRITE, errors
 from billing.models import CreditNote
-from config.idempotency.keys import idempotent
-from config.roles import IsMember
-from config.schema import LIST, READ, WRITE, errors
 from rentals import lifecycle
 from rentals.api import serializers
 from rentals.models import Rental

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from django.db import connection
 
-from config.idempotency.models import IdempotencyKey
+from api.idempotency.models import IdempotencyKey
 from rentals import lifecycle
 from rentals.models import Rental
 from tests.conftest import client_for
@@ -18,10 +18,10 @@ pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 def test_a_connection_dropped_after_the_commit_frees_the_key_for_an_immediate_retry(
     monkeypatch, settings
 ):
-    settings.BILLING = {
-        **settings.BILLING,
-        "IDEMPOTENCY_WAIT_SECONDS": 0.5,
-        "IDEMPOTENCY_TAKEOVER_SECONDS": 60,
+    settings.IDEMPOTENCY = {
+        **settings.IDEMPOTENCY,
+        "WAIT_SECONDS": 0.5,
+        "TAKEOVER_SECONDS": 60,
     }
     zone = ZoneFactory()
     TariffFactory(zone=zone)

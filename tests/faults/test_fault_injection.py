@@ -34,9 +34,9 @@ from django.contrib.auth import get_user_model
 from django.utils import timezone
 from rest_framework.authtoken.models import Token
 
+from api.idempotency.models import IdempotencyKey
 from billing import audit
 from billing.models import CreditNote, Invoice
-from config.idempotency.models import IdempotencyKey
 from fleet.models import Member, Vehicle
 from rentals.models import Rental
 from tests.factories import TariffFactory, ZoneFactory

@@ -11,9 +11,10 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.db.models import Sum
 
-from billing import exports, invoicing, numbering
+from billing import exports, invoicing
 from billing.models import CreditNote, Invoice
-from billing.transactions import run_in_transaction
+from core import clock as core_clock
+from core.transactions import run_in_transaction
 from tests.factories import UserFactory
 from tests.invoices import charge
 
@@ -41,7 +42,7 @@ class Clock:
 @pytest.fixture
 def clock(monkeypatch):
     pinned = Clock()
-    monkeypatch.setattr(numbering, "read_database_clock", pinned)
+    monkeypatch.setattr(core_clock, "read_database_clock", pinned)
     return pinned
 
 

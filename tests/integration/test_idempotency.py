@@ -9,7 +9,7 @@ import time_machine
 from django.core.management import call_command
 from django.utils import timezone
 
-from config.idempotency.models import IdempotencyKey
+from api.idempotency.models import IdempotencyKey
 from rentals import lifecycle
 from rentals.models import Rental
 
@@ -55,10 +55,10 @@ def test_a_refusal_is_replayed_like_any_other_answer(member_client, vehicle):
 def test_a_request_whose_owner_died_is_taken_over_after_the_takeover_delay(
     member_client, member, vehicle, tariff, settings
 ):
-    settings.BILLING = {
-        **settings.BILLING,
-        "IDEMPOTENCY_WAIT_SECONDS": 0.2,
-        "IDEMPOTENCY_TAKEOVER_SECONDS": 0.5,
+    settings.IDEMPOTENCY = {
+        **settings.IDEMPOTENCY,
+        "WAIT_SECONDS": 0.2,
+        "TAKEOVER_SECONDS": 0.5,
     }
     IdempotencyKey.objects.create(
         user=member.user, key="k3", fingerprint=_fingerprint_of_start(vehicle), claim="dead",
@@ -75,7 +75,7 @@ def test_a_request_whose_owner_died_is_taken_over_after_the_takeover_delay(
 def test_a_replay_gives_up_waiting_for_a_live_first_request_with_409(
     member_client, member, vehicle, tariff, settings
 ):
-    settings.BILLING = {**settings.BILLING, "IDEMPOTENCY_WAIT_SECONDS": 0.2}
+    settings.IDEMPOTENCY = {**settings.IDEMPOTENCY, "WAIT_SECONDS": 0.2}
     IdempotencyKey.objects.create(
         user=member.user, key="k4", fingerprint=_fingerprint_of_start(vehicle), claim="alive",
         status=IdempotencyKey.Status.IN_PROGRESS, created_at=timezone.now(),
@@ -97,7 +97,7 @@ def test_an_empty_or_oversized_key_is_refused(member_client, vehicle, tariff, ke
 
 
 def test_keys_are_kept_at_least_24_hours_then_purged(member, settings):
-    settings.BILLING = {**settings.BILLING, "IDEMPOTENCY_KEEP_HOURS": 1}
+    settings.IDEMPOTENCY = {**settings.IDEMPOTENCY, "KEEP_HOURS": 1}
     now = timezone.now()
     for key, age in (("young", timedelta(hours=23)), ("old", timedelta(hours=25))):
         IdempotencyKey.objects.create(

@@ -12,7 +12,8 @@ from billing.canonical import GENESIS_HASH, document_hash
 from billing.documents import invoice_content
 from billing.immutability import ImmutableDocument
 from billing.models import CreditNote, Invoice
-from billing.transactions import run_in_transaction
+from core import clock
+from core.transactions import run_in_transaction
 from tests.factories import UserFactory
 from tests.invoices import charge, issue
 
@@ -107,7 +108,7 @@ def test_the_same_subject_is_never_invoiced_twice(user):
     ids=["last-second-of-2026-in-paris", "paris-midnight", "utc-2026-but-paris-2027"],
 )
 def test_series_roll_over_at_local_midnight_of_1_january(user, monkeypatch, issued_at, series):
-    monkeypatch.setattr(numbering, "read_database_clock", lambda: issued_at)
+    monkeypatch.setattr(clock, "read_database_clock", lambda: issued_at)
 
     invoice = issue(user.pk)
 
@@ -125,7 +126,7 @@ def test_a_year_turning_while_waiting_for_the_counter_retries_in_the_new_series(
             datetime(2026, 12, 31, 23, 0, 2, tzinfo=UTC),
         ]
     )
-    monkeypatch.setattr(numbering, "read_database_clock", lambda: next(readings))
+    monkeypatch.setattr(clock, "read_database_clock", lambda: next(readings))
 
     invoice = issue(user.pk)
 
@@ -253,7 +254,7 @@ def test_a_credit_request_key_cannot_be_reused_for_another_credit(user):
 
 
 def test_a_credit_note_retried_after_its_key_was_taken_over_credits_once(user):
-    from config.idempotency.models import IdempotencyKey
+    from api.idempotency.models import IdempotencyKey
     from tests.conftest import client_for, staff
 
     invoice = issue(user.pk)

@@ -14,7 +14,8 @@ from sequences.models import Sequence
 
 from billing import numbering, pricing
 from billing.models import Invoice
-from billing.transactions import run_in_transaction
+from core import clock
+from core.transactions import run_in_transaction
 from rentals.models import Rental
 from tests.factories import UserFactory
 from tests.invoices import PARIS_STANDARD, issue
@@ -183,7 +184,7 @@ def test_pitfall_18_the_counters_live_in_the_invoices_database():
 def test_pitfall_5_invoice_filters_are_half_open(finance_client, member, monkeypatch):
     instants = [datetime(2026, 5, 31, 22, 0, tzinfo=UTC), datetime(2026, 6, 1, 22, 0, tzinfo=UTC)]
     for instant in instants:
-        monkeypatch.setattr(numbering, "read_database_clock", lambda instant=instant: instant)
+        monkeypatch.setattr(clock, "read_database_clock", lambda instant=instant: instant)
         issue(member.user_id)
 
     listed = finance_client.get(

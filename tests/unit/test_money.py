@@ -8,7 +8,6 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from billing.errors import DomainError
 from billing.money import (
     MINOR_UNITS,
     InvalidAmount,
@@ -19,6 +18,7 @@ from billing.money import (
     round_money,
     split_vat,
 )
+from core.errors import DomainError
 
 
 @pytest.mark.parametrize(

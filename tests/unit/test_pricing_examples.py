@@ -9,7 +9,6 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from billing.errors import DomainError
 from billing.pricing import (
     DAILY_CAP,
     MINUTES,
@@ -21,6 +20,7 @@ from billing.pricing import (
     Tariff,
     price,
 )
+from core.errors import DomainError
 
 PARIS = ZoneInfo("Europe/Paris")
 CET, CEST = timezone(timedelta(hours=1)), timezone(timedelta(hours=2))

@@ -5,7 +5,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandParser
 from rest_framework.authtoken.models import Token
 
-from config.roles import roles_of
+from core.roles import roles_of
 
 
 class Command(BaseCommand):

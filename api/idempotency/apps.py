@@ -2,6 +2,6 @@ from django.apps import AppConfig
 
 
 class IdempotencyConfig(AppConfig):
-    name = "config.idempotency"
+    name = "api.idempotency"
     label = "idempotency"
     verbose_name = "Idempotency keys"

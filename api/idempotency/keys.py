@@ -4,7 +4,7 @@ Keys live in the database, scoped per user. The first request claims the key (a 
 ``IN_PROGRESS``), runs, and stores its rendered response; a replay with the same body
 gets those bytes back, one that arrives meanwhile waits for them. A 5xx or a crash frees
 the key, so the client can retry with it; a request whose owner died mid-way is taken
-over once it is older than IDEMPOTENCY_TAKEOVER_SECONDS (above gunicorn's worker timeout, so
+over once it is older than ``IDEMPOTENCY["TAKEOVER_SECONDS"]`` (above gunicorn's worker timeout, so
 a live request is never run twice). Use cases are idempotent on their own where a takeover
 could repeat committed work (an end at the same instant, a start at the same instant, a
 credit note with the same request key).
@@ -28,12 +28,12 @@ from django.utils import timezone
 from rest_framework.request import Request
 from rest_framework.views import APIView
 
-from config.idempotency.errors import (
+from api.idempotency.errors import (
     IdempotencyKeyReused,
     IdempotencyRequestInProgress,
     InvalidIdempotencyKey,
 )
-from config.idempotency.models import IdempotencyKey
+from api.idempotency.models import IdempotencyKey
 
 HEADER = "Idempotency-Key"
 REPLAYED_HEADER = "Idempotent-Replayed"
@@ -94,8 +94,8 @@ def _fingerprint(request: Request) -> str:
 
 
 def _claim_or_wait(*, user: Any, key: str, fingerprint: str) -> IdempotencyKey | HttpResponse:
-    wait = settings.BILLING["IDEMPOTENCY_WAIT_SECONDS"]
-    takeover = settings.BILLING["IDEMPOTENCY_TAKEOVER_SECONDS"]
+    wait = settings.IDEMPOTENCY["WAIT_SECONDS"]
+    takeover = settings.IDEMPOTENCY["TAKEOVER_SECONDS"]
     deadline = time.perf_counter() + wait
     while True:
         now = timezone.now()
@@ -183,7 +183,7 @@ def _replay(stored: IdempotencyKey) -> HttpResponse:
 
 def purge_expired(*, now: Any) -> int:
     """Delete keys older than the retention period (never less than 24 hours); return how many."""
-    hours = max(24, settings.BILLING["IDEMPOTENCY_KEEP_HOURS"])
+    hours = max(24, settings.IDEMPOTENCY["KEEP_HOURS"])
     cutoff = now - timedelta(hours=hours)
     deleted, _ = IdempotencyKey.objects.filter(created_at__lt=cutoff).delete()
     return deleted

@@ -11,7 +11,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from billing import money
-from billing.localtime import utc_iso
+from core.localtime import utc_iso
 
 EARLIEST_YEAR, LATEST_YEAR = 2000, 2100
 
@@ -89,27 +89,6 @@ class MoneyField(serializers.Field):
 
     def to_representation(self, value: Decimal) -> str:
         return str(value)
-
-
-def money_text(amount: Decimal, currency: str) -> str:
-    """Format an amount with exactly the currency's decimals ("6.00", "600" for JPY)."""
-    return str(money.round_money(amount, currency))
-
-
-def decimal_text(value: Decimal, min_places: int) -> str:
-    """Format a decimal with ``min_places`` decimals at least, more only if it needs them."""
-    places = max(min_places, -int(value.normalize().as_tuple().exponent))
-    return str(value.quantize(Decimal(1).scaleb(-places)))
-
-
-def rate_text(rate: Decimal, currency: str) -> str:
-    """Format a per-minute rate with the currency's decimals at least ("0.35", "0.125")."""
-    return decimal_text(rate, money.minor_unit(currency))
-
-
-def vat_rate_text(vat_rate: Decimal) -> str:
-    """Format a VAT rate as a fraction with two decimals at least ("0.20", "0.055")."""
-    return decimal_text(vat_rate, 2)
 
 
 class StrictSerializer(serializers.Serializer):

@@ -1,4 +1,4 @@
-"""Error responses in the OpenAPI schema: the shapes of config/api_errors.py, for every view.
+"""Error responses in the OpenAPI schema: the shapes of api/errors.py, for every view.
 
 Views declare which refusals an operation can give with ``errors(401, 403, ...)`` beside their
 success response, so that clients (and schemathesis) find every status they may receive.
@@ -61,7 +61,7 @@ def errors(*statuses: int) -> dict[int, OpenApiResponse]:
 class ObtainTokenSchema(OpenApiViewExtension):
     """Document the token endpoint's refusals without touching config/auth.py."""
 
-    target_class = "config.auth.ObtainToken"
+    target_class = "api.auth.ObtainToken"
     priority = 1  # above drf-spectacular's own ObtainAuthToken extension
 
     def view_replacement(self) -> type:

@@ -1,6 +1,6 @@
 """Refusals of the idempotency layer."""
 
-from billing.errors import DomainError
+from core.errors import DomainError
 
 
 class IdempotencyKeyReused(DomainError):

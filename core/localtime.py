@@ -1,26 +1,65 @@
-"""Read wall-clock input in a zone, refusing the times a clock change makes doubtful.
+"""Local time: load a zone, read wall-clock input in it, write instants for people.
 
-zoneinfo silently "fixes" such input (PITFALLS 2): a nonexistent 02:30 becomes 03:30, an
-ambiguous one takes ``fold=0``. Here both are refused, naming the zone and the candidate
-offsets, so that the client resends the instant with an offset. Pure: no Django.
+Every instant is stored and subtracted in UTC; local time answers local questions only
+(which band, which day, which year). zoneinfo silently "fixes" wall-clock input that a
+clock change blurs: a nonexistent 02:30 becomes 03:30, an ambiguous one takes ``fold=0``.
+Here both are refused, naming the zone and the candidate offsets, so that the client
+resends the instant with an offset. Pure: no Django.
 """
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
-from zoneinfo import ZoneInfo
+from datetime import UTC, datetime, timedelta
+from functools import lru_cache
+from typing import Final
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from dateutil import tz
 
-from billing.errors import DomainError
+from core.errors import DomainError
+
+# Keys that name the machine's own setting, not a zone: results would follow the host.
+_HOST_DEPENDENT_KEYS: Final = frozenset({"localtime", "posixrules"})
+
+
+class UnknownTimeZone(DomainError, ValueError):
+    """The name is not an IANA time zone known to this machine (or names the host's own)."""
+
+    code = "unknown_time_zone"
 
 
 class AmbiguousLocalTime(DomainError):
+    """The wall-clock time happened twice in the zone (the clocks fell back over it)."""
+
     code = "ambiguous_local_time"
 
 
 class NonexistentLocalTime(DomainError):
+    """The wall-clock time never happened in the zone (the clocks sprang forward over it)."""
+
     code = "nonexistent_local_time"
+
+
+@lru_cache(maxsize=1)
+def _known_zones() -> frozenset[str]:
+    return frozenset(available_timezones()) - _HOST_DEPENDENT_KEYS
+
+
+def load_time_zone(key: object) -> ZoneInfo:
+    """Return the ZoneInfo for an IANA name; host-dependent keys such as "localtime" are refused.
+
+    Raises:
+        UnknownTimeZone: unknown, malformed or host-dependent name (field "time_zone").
+    """
+    if isinstance(key, str) and key in _known_zones():
+        try:
+            return ZoneInfo(key)
+        except (ZoneInfoNotFoundError, ValueError, OSError):
+            pass  # listed but unreadable: refuse it like any unknown key
+    raise UnknownTimeZone(
+        f"Unknown time zone {key!r}: expected an IANA name such as 'Europe/Paris'.",
+        field="time_zone",
+    )
 
 
 def format_offset(offset: timedelta | None) -> str:
@@ -70,5 +109,4 @@ def local_iso(instant: datetime, time_zone: str) -> str:
 
 def utc_iso(instant: datetime) -> str:
     """Return ``instant`` as ISO 8601 in UTC with a ``Z``."""
-    text = instant.astimezone(ZoneInfo("UTC")).isoformat()
-    return text.replace("+00:00", "Z")
+    return instant.astimezone(UTC).isoformat().replace("+00:00", "Z")

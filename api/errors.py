@@ -13,8 +13,8 @@ from rest_framework import status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from billing.errors import ConflictError, DomainError, NotFoundError
-from config.idempotency.errors import IdempotencyKeyReused, IdempotencyRequestInProgress
+from api.idempotency.errors import IdempotencyKeyReused, IdempotencyRequestInProgress
+from core.errors import ConflictError, DomainError, NotFoundError
 
 # Most specific first: the first class in an exception's MRO found here decides.
 STATUS_BY_ERROR: dict[type[DomainError], int] = {

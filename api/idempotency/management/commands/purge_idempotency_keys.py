@@ -5,7 +5,7 @@ from typing import Any
 from django.core.management.base import BaseCommand
 from django.utils import timezone
 
-from config.idempotency.keys import purge_expired
+from api.idempotency.keys import purge_expired
 
 
 class Command(BaseCommand):

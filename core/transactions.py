@@ -1,23 +1,26 @@
 """The one way a use case begins its transaction: durable, retried whole on conflict.
 
 A serialization failure or a deadlock aborts the whole transaction; retrying a part of it
-inside the same transaction is impossible (PITFALLS 13), so the whole use case runs again,
-a bounded number of times, with jittered back-off.
+inside the same transaction is impossible, so the whole use case runs again, a bounded
+number of times, with jittered back-off. Lower layers join the use case's transaction and
+never begin one (``ATOMIC_REQUESTS`` stays off).
 """
 
 from __future__ import annotations
 
+import functools
 import logging
 import random
 import time
 from collections.abc import Callable
-from typing import TypeVar
+from typing import ParamSpec, TypeVar
 
-from django.db import OperationalError, transaction
+from django.db import OperationalError, connection, transaction
 
 logger = logging.getLogger(__name__)
 
 T = TypeVar("T")
+P = ParamSpec("P")
 
 # SQLSTATEs after which running the whole transaction again is safe and useful.
 RETRYABLE_SQLSTATES = frozenset({"40001", "40P01"})  # serialization_failure, deadlock_detected
@@ -46,6 +49,30 @@ def run_in_transaction(work: Callable[[], T], *, attempts: int = MAX_ATTEMPTS) -
             logger.warning("retrying transaction (attempt %s): %s", attempt, exc)
             time.sleep(delay)
     raise AssertionError("unreachable")
+
+
+def use_case(function: Callable[P, T]) -> Callable[P, T]:
+    """Make ``function`` a use case: its whole body is one durable transaction, retried whole.
+
+    The body reads top to bottom as the story of the use case; what must not hold the
+    transaction open (slow work, side effects) is registered with ``on_commit``.
+    """
+
+    @functools.wraps(function)
+    def in_transaction(*args: P.args, **kwargs: P.kwargs) -> T:
+        return run_in_transaction(lambda: function(*args, **kwargs))
+
+    return in_transaction
+
+
+def require_transaction(what: str) -> None:
+    """Refuse to run outside the use case's transaction.
+
+    Raises:
+        RuntimeError: no transaction is open (the work would commit piecemeal).
+    """
+    if not connection.in_atomic_block:
+        raise RuntimeError(f"{what} joins the use case's transaction; none is open")
 
 
 def _retryable(exc: Exception) -> bool:

@@ -1,14 +1,14 @@
 """Domain errors: each has a stable ``code`` that clients can rely on.
 
-Pure Python (no Django): the pricing core raises these too. ``config/api_errors.py``
-is the one table that turns them into HTTP responses.
+Pure Python (no Django): the pricing core raises these too. ``api/errors.py`` is the one
+table that turns them into HTTP responses; nothing below the edge knows about HTTP.
 """
 
 from __future__ import annotations
 
 
 class DomainError(Exception):
-    """Base for every business-rule refusal; ``code`` is part of the API contract."""
+    """A business-rule refusal; its ``code`` is part of the API contract."""
 
     code: str = "domain_error"
 
