@@ -38,6 +38,7 @@ lint: $(STAMP) var
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
+	$(BIN)/lint-imports --no-cache
 	SECRET_KEY=lint $(BIN)/python manage.py makemigrations --check --dry-run
 
 test: lint

@@ -75,13 +75,13 @@ class InvoiceAdmin(IssuedDocumentAdmin):
         "number",
         "series",
         "issued_at",
-        "customer",
+        "member",
         "billing_name",
         "total",
         "currency",
     ]
     list_filter = ["series", ("issued_at", admin.DateFieldListFilter)]
-    search_fields = ["number", "billing_name", "customer__username", "customer__id__exact"]
+    search_fields = ["number", "billing_name", "member__username", "member__id__exact"]
     search_help_text = "Number, billing name, member's username or id, or a UTC date (2026-06-01)."
     date_hierarchy = "issued_at"
     inlines = [InvoiceLineInline]
@@ -141,6 +141,6 @@ class InvoiceAdmin(IssuedDocumentAdmin):
 class CreditNoteAdmin(IssuedDocumentAdmin):
     list_display = ["number", "series", "invoice", "issued_at", "total", "currency"]
     list_filter = ["series", ("issued_at", admin.DateFieldListFilter)]
-    search_fields = ["number", "invoice__number", "invoice__customer__username", "reason"]
+    search_fields = ["number", "invoice__number", "invoice__member__username", "reason"]
     search_help_text = "Number, invoice number, member's username, reason, or a UTC date."
     date_hierarchy = "issued_at"

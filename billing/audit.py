@@ -11,8 +11,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import Any
 
-from billing.canonical import GENESIS_HASH, document_hash
-from billing.documents import credit_note_content, invoice_content
+from billing import canonical
 from billing.models import CreditNote, Invoice
 
 CHUNK = 2000
@@ -79,8 +78,8 @@ def _documents(model: type[Invoice] | type[CreditNote], series: str) -> Iterator
             .iterator(chunk_size=CHUNK)
         )
         for invoice in rows:
-            content = invoice_content(invoice, invoice.lines.all())
-            yield _document(invoice, document_hash(content))
+            content = canonical.invoice_content(invoice, invoice.lines.all())
+            yield _document(invoice, canonical.document_hash(content))
     else:
         notes = (
             CreditNote.objects.filter(series=series)
@@ -89,8 +88,8 @@ def _documents(model: type[Invoice] | type[CreditNote], series: str) -> Iterator
             .iterator(chunk_size=CHUNK)
         )
         for note in notes:
-            content = credit_note_content(note, note.invoice.number)
-            yield _document(note, document_hash(content))
+            content = canonical.credit_note_content(note, note.invoice.number)
+            yield _document(note, canonical.document_hash(content))
 
 
 def _document(row: Invoice | CreditNote, recomputed: str) -> _Document:
@@ -120,7 +119,7 @@ def _check(series: str, kind: str, documents: Iterable[_Document]) -> SeriesRepo
                 _note_gap(report, previous.sequence + 1, doc.sequence)
             if doc.issued_at < previous.issued_at:
                 _listed(report.date_order_violations, doc.number)
-        expected_previous = GENESIS_HASH if previous is None else previous.stored_hash
+        expected_previous = canonical.GENESIS_HASH if previous is None else previous.stored_hash
         broken = doc.recomputed_hash != doc.stored_hash or doc.previous_hash != expected_previous
         if broken and report.hash_chain_ok:
             report.hash_chain_ok = False

@@ -30,12 +30,12 @@ COLUMNS: Final = (
 )  # fmt: skip
 
 _INVOICE_VALUES: Final = (
-    "number", "series", "sequence", "issued_at", "time_zone", "customer_id", "billing_name",
+    "number", "series", "sequence", "issued_at", "time_zone", "member_id", "billing_name",
     "currency", "net", "vat_rate", "vat", "total", "hash",
 )  # fmt: skip
 # A credit note has no zone, member or name of its own: those of the invoice it credits.
 _CREDIT_NOTE_VALUES: Final = (
-    "number", "series", "sequence", "issued_at", "invoice__time_zone", "invoice__customer_id",
+    "number", "series", "sequence", "issued_at", "invoice__time_zone", "invoice__member_id",
     "invoice__billing_name", "invoice__number", "currency", "net", "vat_rate", "vat", "total",
     "hash",
 )  # fmt: skip
@@ -166,7 +166,7 @@ def _row(document_type: str, values: tuple[Any, ...]) -> tuple[Any, ...]:
         invoice_number,
         currency,
         money.round_money(net, currency),
-        money.format_vat_rate(vat_rate),
+        "" if vat_rate is None else money.format_vat_rate(vat_rate),
         money.round_money(vat, currency),
         money.round_money(total, currency),
         hash_,

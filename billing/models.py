@@ -1,7 +1,18 @@
+"""Issued documents as stored: invoices, their lines, credit notes. Never edited once issued.
+
+A document is stored under the canonical version it was issued with (``canonical_version``).
+Version 1 (before lines carried their own VAT) used the per-minute columns ``minutes``,
+``rate``, ``band_starts_at`` and ``capped`` and one ``vat_rate`` per document; version 2 stores
+the charge contract's lines (``billing.charges``): description, quantity and unit, unit price,
+VAT rate or exemption per line, and the producer's details. Each version's columns stay
+exactly as issued, so that its hash always recomputes.
+"""
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
+from billing import charges
 from billing.immutability import IssuedDocument
 
 # Wide enough for any rental the API accepts (rates are bounded by MoneyField).
@@ -16,7 +27,8 @@ class Invoice(IssuedDocument):
     sequence = models.PositiveIntegerField()
     issued_at = models.DateTimeField()
     time_zone = models.CharField(max_length=64)
-    customer = models.ForeignKey(
+    # The billed member's account (its id is the member id of the API and the exports).
+    member = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="invoices"
     )
     billing_name = models.CharField(max_length=200)
@@ -24,25 +36,25 @@ class Invoice(IssuedDocument):
     seller_name = models.CharField(max_length=200)
     seller_address = models.TextField()
     seller_vat_id = models.CharField(max_length=40)
-    # What was billed: "rental" and its id. Billing knows no rental; the caller names it.
+    # What was billed ("rental" and its id, a fee, a pass period): the producer names it.
     subject_kind = models.CharField(max_length=20)
     subject_id = models.BigIntegerField()
     period_started_at = models.DateTimeField()
     period_ended_at = models.DateTimeField()
-    minutes = models.PositiveIntegerField()
+    minutes = models.PositiveIntegerField(null=True, blank=True)  # version 1 only
     currency = models.CharField(max_length=3)
     net = models.DecimalField(**MONEY)
-    vat_rate = models.DecimalField(max_digits=5, decimal_places=4)
+    # The one VAT rate of the document; null when its lines have several (version 2).
+    vat_rate = models.DecimalField(max_digits=5, decimal_places=4, null=True)
     vat = models.DecimalField(**MONEY)
     total = models.DecimalField(**MONEY)
     canonical_version = models.PositiveSmallIntegerField()
     previous_hash = models.CharField(max_length=64)
     hash = models.CharField(max_length=64, unique=True)
-    created_at = models.DateTimeField()
 
     class Meta:
         constraints = [
-            # Backstop against MAX+1 style duplicates (PITFALLS 11).
+            # Backstop against MAX+1 style duplicates: the counter is not the only guard.
             models.UniqueConstraint(
                 fields=["series", "sequence"], name="invoice_unique_series_seq"
             ),
@@ -64,20 +76,28 @@ class Invoice(IssuedDocument):
 
 
 class InvoiceLine(IssuedDocument):
-    class Kind(models.TextChoices):
-        UNLOCK_FEE = "UNLOCK_FEE", "Unlock fee"
-        MINUTES = "MINUTES", "Minutes"
-        DAILY_CAP = "DAILY_CAP", "Daily cap"
+    """One line of an invoice, in position order; the lines sum to the invoice's total."""
 
     invoice = models.ForeignKey(Invoice, on_delete=models.PROTECT, related_name="lines")
     position = models.PositiveSmallIntegerField()
-    kind = models.CharField(max_length=16, choices=Kind.choices)
-    local_date = models.DateField()
-    band_starts_at = models.TimeField(null=True, blank=True)
-    minutes = models.PositiveIntegerField()
-    rate = models.DecimalField(max_digits=12, decimal_places=4, null=True, blank=True)
+    # A callable: a new kind in billing.charges needs no migration.
+    kind = models.CharField(max_length=charges.KIND_MAX_LENGTH, choices=charges.line_kind_choices)
+    local_date = models.DateField(null=True, blank=True)
     amount = models.DecimalField(**MONEY)
-    capped = models.BooleanField()
+    # Version 2: the charge contract's line.
+    description = models.CharField(max_length=200, blank=True, default="")
+    quantity = models.DecimalField(max_digits=20, decimal_places=4, null=True, blank=True)
+    unit = models.CharField(max_length=16, blank=True, default="")
+    unit_price = models.DecimalField(**MONEY, null=True, blank=True)
+    # Null with an exemption reason: outside the scope of VAT.
+    vat_rate = models.DecimalField(max_digits=5, decimal_places=4, null=True, blank=True)
+    vat_exemption = models.CharField(max_length=200, blank=True, default="")
+    details = models.JSONField(default=dict, blank=True)
+    # Version 1: the per-minute columns of the first canonical form.
+    band_starts_at = models.TimeField(null=True, blank=True)
+    minutes = models.PositiveIntegerField(null=True, blank=True)
+    rate = models.DecimalField(max_digits=12, decimal_places=4, null=True, blank=True)
+    capped = models.BooleanField(null=True, blank=True)
 
     class Meta:
         constraints = [
@@ -99,13 +119,15 @@ class CreditNote(IssuedDocument):
     reason = models.TextField()
     currency = models.CharField(max_length=3)
     net = models.DecimalField(**MONEY)
-    vat_rate = models.DecimalField(max_digits=5, decimal_places=4)
+    # The one VAT rate credited; null when the invoice has several (version 2).
+    vat_rate = models.DecimalField(max_digits=5, decimal_places=4, null=True)
     vat = models.DecimalField(**MONEY)
     total = models.DecimalField(**MONEY)
+    # Version 2: the credited amount per VAT rate of the invoice, as hashed (decimal strings).
+    vat_breakdown = models.JSONField(null=True, blank=True)
     canonical_version = models.PositiveSmallIntegerField()
     previous_hash = models.CharField(max_length=64)
     hash = models.CharField(max_length=64, unique=True)
-    created_at = models.DateTimeField()
     issued_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )

@@ -1,4 +1,4 @@
-"""Series names and gapless numbers (django-sequences), and the clock issue dates come from.
+"""Series names and gapless numbers (django-sequences).
 
 A series is the zone's prefix and the year of the issue date in the zone's time zone
 (``PAR-2027`` for an invoice issued at 2026-12-31T23:30Z in Paris), or the prefix alone for
@@ -8,13 +8,29 @@ transaction ends, which is why the number is taken as late as possible.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from django.db import connection
 from sequences import get_next_value
 
+from core import transactions
+
 CREDIT_NOTE_PREFIX = "AV-"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SeriesRule:
+    """How a zone names its invoice series: its prefix, and whether each local year restarts."""
+
+    prefix: str
+    yearly: bool = True
+
+    def series_at(self, issued_at: datetime, time_zone: str) -> str:
+        """Return the series of a document issued at ``issued_at`` in ``time_zone``."""
+        return series_name(
+            prefix=self.prefix, yearly=self.yearly, issued_at=issued_at, time_zone=time_zone
+        )
 
 
 def series_name(*, prefix: str, yearly: bool, issued_at: datetime, time_zone: str) -> str:
@@ -39,8 +55,7 @@ def take_number(series: str) -> int:
 
     Raises:
         RuntimeError: outside a transaction, where the number would commit on its own and a
-            failed insert would leave a gap (PITFALLS 9).
+            failed insert would leave a gap.
     """
-    if not connection.in_atomic_block:
-        raise RuntimeError("take_number must run inside the issuing transaction")
+    transactions.require_transaction("take_number")
     return int(get_next_value(series))

@@ -1,53 +1,44 @@
-"""Price a period under a tariff: the normative rule of API.md, in pure Python.
+"""Price a rental under a tariff: the normative pricing rule, in pure Python.
 
-No Django here, ever: aware datetimes, ``Decimal`` and ``ZoneInfo`` in, frozen values
-out. The rule in one breath: every started minute counts (at least
-``minimum_minutes``); minute ``k`` starts at ``started_at + k minutes`` in absolute
-time and is billed at the band in force at its local wall-clock time; minutes are
-summed per local calendar date, each date rounded half-up then capped; the unlock fee
-comes on top.
+For a rental from ``started_at`` to ``ended_at`` (docs/reference/pricing-rule.md):
 
-Minutes are never walked one by one. The period is cut into segments over which the
-zone's UTC offset, the local date and the band are all constant, and the minutes
-starting in each segment are counted with integer arithmetic on microseconds. The cost
-grows with local dates times bands, not with the duration.
+1. ``elapsed = ended_at - started_at`` in absolute time; negative is refused.
+2. Billable minutes ``n = ceil(elapsed / 1 minute)`` (every started minute counts), then at
+   least ``minimum_minutes``.
+3. Minute ``k`` starts at ``started_at + k minutes`` and is billed at the band in force at
+   its local wall-clock time in the zone (before the first band, the last one: bands wrap
+   around midnight).
+4. Minutes are grouped by the local calendar date of their start; each date's exact sum is
+   rounded half-up to the currency's minor unit, then capped at ``daily_cap``.
+5. Total = ``unlock_fee`` + the dates' amounts. Prices include VAT at the zone's rate.
+
+The result is a ``charges.Charge`` whose lines sum to its total. Minutes are never walked one
+by one: ``billing._minutes`` counts them per date and band in segments. No Django here, ever:
+aware datetimes, ``Decimal`` and ``ZoneInfo`` in, frozen values out.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from bisect import bisect_right
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import MAX_EMAX, MAX_PREC, MIN_EMIN, Context, Decimal
-from itertools import pairwise
-from typing import Final, Literal
+from typing import Final
 from zoneinfo import ZoneInfo
 
-from billing import money
+from billing import _minutes, charges, money
 from core import localtime
 from core.errors import DomainError
 
-LineKind = Literal["UNLOCK_FEE", "MINUTES", "DAILY_CAP"]
 UNLOCK_FEE: Final = "UNLOCK_FEE"
 MINUTES: Final = "MINUTES"
 DAILY_CAP: Final = "DAILY_CAP"
+MINUTE_UNIT: Final = "minute"
 
-_SECOND: Final = 1_000_000  # every instant below is an integer of microseconds
-_MINUTE: Final = 60 * _SECOND
-_DAY: Final = 86_400 * _SECOND
 # Sums of minutes x rate must be exact before the one rounding, whatever the caller's
 # decimal context: this one never rounds.
 _EXACT: Final = Context(prec=MAX_PREC, Emax=MAX_EMAX, Emin=MIN_EMIN)
-_ONE_MICROSECOND: Final = dt.timedelta(microseconds=1)
-_EPOCH: Final = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
-_EPOCH_ORDINAL: Final = _EPOCH.date().toordinal()
-_fromtimestamp: Final = dt.datetime.fromtimestamp
-# How far ahead one probe may look for an offset change. The probe only sees a change
-# if the offset differs at its end, so two changes inside one probe (there and back)
-# would hide. In tzdata 2025b the closest two offset changes of any zone between 1970
-# and 2037 are 167 hours apart (Brazil, October 2000); 6 hours leaves a wide margin.
-_PROBE: Final = 6 * 3_600 * _SECOND
+_ONE: Final = Decimal(1)
 
 
 class InvalidTariff(DomainError, ValueError):
@@ -86,12 +77,14 @@ class Tariff:
     ``bands`` must be strictly increasing by ``starts_at`` and is stored as a tuple;
     before the first band's start, the last band applies (bands wrap around midnight).
     ``daily_cap=None`` means no cap. ``unlock_fee`` and ``daily_cap`` are stored money
-    values: prices use them rounded with ``money.round_money``.
+    values: prices use them rounded with ``money.round_money``. ``vat_rate`` is the zone's:
+    prices include it, and every line of the charge carries it.
     """
 
     time_zone: str
     currency: str
     bands: Sequence[Band]
+    vat_rate: Decimal
     unlock_fee: Decimal = Decimal(0)
     minimum_minutes: int = 0
     daily_cap: Decimal | None = None
@@ -110,8 +103,13 @@ class Tariff:
             raise InvalidTariff(exc.message, field="currency") from None
         bands = _check_bands(self.bands)
         object.__setattr__(self, "bands", bands)
-        object.__setattr__(self, "_band_starts", tuple(_time_micros(b.starts_at) for b in bands))
+        starts = tuple(_minutes.time_of_day(band.starts_at) for band in bands)
+        object.__setattr__(self, "_band_starts", starts)
         _check_amount(self.unlock_fee, "unlock_fee")
+        if not isinstance(self.vat_rate, Decimal) or not Decimal(0) <= self.vat_rate < 1:
+            raise InvalidTariff(
+                f"vat_rate must be a Decimal in [0, 1), got {self.vat_rate!r}.", field="vat_rate"
+            )
         if self.daily_cap is not None:
             _check_amount(self.daily_cap, "daily_cap")
         minimum = self.minimum_minutes
@@ -122,217 +120,135 @@ class Tariff:
             )
 
 
-@dataclass(frozen=True, slots=True)
-class ChargeLine:
-    """One line of a charge; the lines of a charge sum exactly to its total.
+def price(tariff: Tariff, started_at: dt.datetime, ended_at: dt.datetime) -> charges.Charge:
+    """Price the rental from ``started_at`` to ``ended_at`` under ``tariff``.
 
-    ``UNLOCK_FEE`` and ``DAILY_CAP`` lines have ``minutes=0`` and no band or rate; a
-    ``DAILY_CAP`` line carries a negative amount. ``capped`` is true on every line of a
-    date whose cap applied.
-    """
-
-    kind: LineKind
-    date: dt.date
-    band_starts_at: dt.time | None
-    minutes: int
-    rate: Decimal | None
-    amount: Decimal
-    capped: bool
-
-
-@dataclass(frozen=True, slots=True)
-class Charge:
-    """The price of a period: billable minutes, total and the lines that make it up."""
-
-    currency: str
-    time_zone: str
-    started_at: dt.datetime
-    ended_at: dt.datetime
-    minutes: int
-    total: Decimal
-    lines: tuple[ChargeLine, ...]
-
-
-def price(tariff: Tariff, started_at: dt.datetime, ended_at: dt.datetime) -> Charge:
-    """Price the period from ``started_at`` to ``ended_at`` under ``tariff``.
-
-    Both instants must be aware; their offsets do not matter, only the instants do.
-    The charge's ``started_at``/``ended_at`` are the same instants in UTC.
+    Both instants must be aware; their offsets do not matter, only the instants do. The
+    charge's period is the same two instants in UTC.
 
     Raises:
         TypeError: an instant is not a ``datetime``.
         ValueError: an instant is naive.
         EndsBeforeStart: ``ended_at`` is before ``started_at``.
     """
-    start = _to_utc(started_at, "started_at")
-    end = _to_utc(ended_at, "ended_at")
+    start, end = _to_utc(started_at, "started_at"), _to_utc(ended_at, "ended_at")
+    # 1. Elapsed time between the two instants, never wall-clock subtraction.
     if end < start:
         raise EndsBeforeStart(
             f"ended_at ({end.isoformat()}) is before started_at ({start.isoformat()}).",
             started_at=start.isoformat(),
             ended_at=end.isoformat(),
         )
-    first = (start - _EPOCH) // _ONE_MICROSECOND
-    elapsed = (end - _EPOCH) // _ONE_MICROSECOND - first
-    minutes = max(-(-elapsed // _MINUTE), tariff.minimum_minutes)
-    first_offset = _offset(tariff._zone, first)
-    by_day = _minutes_by_day(tariff, first, first_offset, first + minutes * _MINUTE)
-    start_day = (first + first_offset) // _DAY
-    total, lines = _lines(tariff, start_day, by_day)
-    return Charge(
+    first, elapsed = _minutes.micros(start), _minutes.micros(end) - _minutes.micros(start)
+    # 2. Every started minute counts, then at least the tariff's minimum.
+    minutes = max(-(-elapsed // _minutes.MINUTE), tariff.minimum_minutes)
+    # 3. Minute k starts at first + k minutes and takes the band of its local wall time;
+    # 4. ...grouped by the local date of its start.
+    by_date = _minutes.count_minutes(
+        tariff._zone,
+        tariff._band_starts,
+        origin=first,
+        start=first,
+        stop=first + minutes * _minutes.MINUTE,
+    )
+    # 5. The unlock fee, then each date rounded once and capped.
+    first_date = _minutes.local_date(_minutes.local_day(tariff._zone, first))
+    lines = [*_unlock_fee(tariff, first_date)]
+    priced: dict[tuple[tuple[int, int], ...], tuple[charges.ChargeLine, ...]] = {}
+    for day in sorted(by_date):
+        counts = tuple(by_date[day].items())
+        # Long rentals repeat the same day: price each distinct day once, then date it.
+        template = priced.get(counts)
+        if template is None:
+            template = priced[counts] = _price_date(tariff, counts)
+        local_date = _minutes.local_date(day)
+        lines.extend(_dated(line, local_date) for line in template)
+    return charges.Charge(
         currency=tariff.currency,
         time_zone=tariff.time_zone,
         started_at=start,
         ended_at=end,
-        minutes=minutes,
-        total=total,
-        lines=lines,
+        lines=tuple(lines),
     )
 
 
-def _minutes_by_day(
-    tariff: Tariff, first: int, offset: int, stop: int
-) -> dict[int, dict[int, int]]:
-    """Count the minutes starting in ``[first, stop)`` per local day and band index.
-
-    Days are counted from 1970-01-01 on the local calendar. Bands appear in each day's
-    dict in the order their minutes first occur there.
-    """
-    zone, starts = tariff._zone, tariff._band_starts
-    last_band = len(starts) - 1
-    by_day: dict[int, dict[int, int]] = {}
-    full_days: dict[int, tuple[tuple[int, int], ...]] = {}
-    t, counted = first, 0  # counted = minutes starting before t = ceil((t - first) / minute)
-    while t < stop:
-        day, time_of_day = divmod(t + offset, _DAY)
-        if time_of_day == 0 and t + _DAY <= stop and _steady_day(zone, t, offset):
-            # A whole 24-hour local day: its counts depend only on where minutes start
-            # relative to its midnight, so compute them once per phase.
-            phase = (t - first) % _MINUTE
-            counts = full_days.get(phase)
-            if counts is None:
-                counts = full_days[phase] = _full_day_counts(starts, phase)
-            day_bands = by_day.setdefault(day, {})
-            for band, minutes in counts:
-                day_bands[band] = day_bands.get(band, 0) + minutes
-            t += _DAY
-            counted += _DAY // _MINUTE
-            continue
-        following = bisect_right(starts, time_of_day)
-        next_wall = day * _DAY + (starts[following] if following <= last_band else _DAY)
-        # The band and date hold until the next band start or midnight, read with this
-        # offset; the offset itself holds until the next probe shows otherwise.
-        seg_end = min(next_wall - offset, t + _PROBE, stop)
-        next_offset = _offset(zone, seg_end)
-        if next_offset != offset:
-            seg_end = _transition(zone, t, seg_end, offset)
-            next_offset = _offset(zone, seg_end)
-        upto = -(-(seg_end - first) // _MINUTE)
-        if upto > counted:
-            band = following - 1 if following else last_band
-            day_bands = by_day.setdefault(day, {})
-            day_bands[band] = day_bands.get(band, 0) + upto - counted
-            counted = upto
-        t, offset = seg_end, next_offset
-    return by_day
+def billable_minutes(charge: charges.Charge) -> int:
+    """Return the minutes a rental's charge bills (every minute line, at whatever rate)."""
+    return int(sum(line.quantity for line in charge.lines if line.unit == MINUTE_UNIT))
 
 
-def _steady_day(zone: ZoneInfo, midnight: int, offset: int) -> bool:
-    """Tell whether the offset stays ``offset`` for the 24 hours from ``midnight``."""
-    return all(
-        _offset(zone, midnight + probe) == offset for probe in range(_PROBE, _DAY + 1, _PROBE)
-    )
+def _unlock_fee(tariff: Tariff, local_date: dt.date) -> list[charges.ChargeLine]:
+    fee = money.round_money(tariff.unlock_fee, tariff.currency)
+    if not fee:
+        return []
+    return [
+        charges.ChargeLine(
+            kind=UNLOCK_FEE,
+            description="Unlock fee",
+            quantity=_ONE,
+            unit="unit",
+            unit_price=fee,
+            amount=fee,
+            vat_rate=tariff.vat_rate,
+            local_date=local_date,
+        )
+    ]
 
 
-def _full_day_counts(starts: tuple[int, ...], phase: int) -> tuple[tuple[int, int], ...]:
-    """Count a steady day's minutes per band, a minute starting ``phase`` before midnight.
-
-    Bands come in the order their minutes first occur, as in ``_minutes_by_day``.
-    """
-    last_band = len(starts) - 1
-    pieces = [(0, starts[0], last_band)]
-    pieces += [(start, end, band) for band, (start, end) in enumerate(pairwise(starts))]
-    pieces.append((starts[-1], _DAY, last_band))
-    counts: dict[int, int] = {}
-    for start, end, band in pieces:
-        minutes = -(-(phase + end) // _MINUTE) + (phase + start) // -_MINUTE
-        if minutes:
-            counts[band] = counts.get(band, 0) + minutes
-    return tuple(counts.items())
-
-
-def _lines(
-    tariff: Tariff, start_day: int, by_day: dict[int, dict[int, int]]
-) -> tuple[Decimal, tuple[ChargeLine, ...]]:
-    """Turn minute counts into the total and its lines (rounded per date, capped)."""
+def _price_date(
+    tariff: Tariff, counts: tuple[tuple[int, int], ...]
+) -> tuple[charges.ChargeLine, ...]:
+    """Price one local date: exact sum, one rounding, cap, band shares that add up to it."""
     currency, bands = tariff.currency, tariff.bands
-    fee = money.round_money(tariff.unlock_fee, currency)
-    cap = None if tariff.daily_cap is None else money.round_money(tariff.daily_cap, currency)
-    total = fee
-    lines: list[ChargeLine] = []
-    if fee > 0:
-        lines.append(ChargeLine(UNLOCK_FEE, _date(start_day), None, 0, None, fee, False))
-    priced: dict[tuple[tuple[int, int], ...], _PricedDay] = {}  # long rentals repeat days
-    for day in sorted(by_day):
-        counts = tuple(by_day[day].items())
-        known = priced.get(counts)
-        if known is None:
-            known = priced[counts] = _price_day(counts, bands, currency, cap)
-        amount, reduction, shares = known
-        date, capped = _date(day), reduction is not None
-        for band, minutes, share in shares:
-            lines.append(
-                ChargeLine(MINUTES, date, band.starts_at, minutes, band.per_minute, share, capped)
-            )
-        if reduction is not None:
-            lines.append(ChargeLine(DAILY_CAP, date, None, 0, None, reduction, True))
-        total = _EXACT.add(total, amount)
-    return total, tuple(lines)
-
-
-# A date's amount after the cap, the cap's reduction if any, and each band's share.
-_PricedDay = tuple[Decimal, Decimal | None, tuple[tuple[Band, int, Decimal], ...]]
-
-
-def _price_day(
-    counts: tuple[tuple[int, int], ...],
-    bands: Sequence[Band],
-    currency: str,
-    cap: Decimal | None,
-) -> _PricedDay:
-    """Price one local date: exact sum, one rounding, cap, shares that add up to it."""
     weights = [_EXACT.multiply(bands[band].per_minute, minutes) for band, minutes in counts]
     uncapped = money.round_money(_sum(weights), currency)
+    cap = None if tariff.daily_cap is None else money.round_money(tariff.daily_cap, currency)
+    capped = cap is not None and uncapped > cap
     shares = money.allocate(uncapped, weights, currency)
-    parts = tuple(
-        (bands[band], minutes, share) for (band, minutes), share in zip(counts, shares, strict=True)
+    lines = [
+        charges.ChargeLine(
+            kind=MINUTES,
+            description=f"Minutes, {bands[band].starts_at:%H:%M} band",
+            quantity=Decimal(minutes),
+            unit=MINUTE_UNIT,
+            unit_price=bands[band].per_minute,
+            amount=share,
+            vat_rate=tariff.vat_rate,
+            details={"band_starts_at": bands[band].starts_at.isoformat(), "capped": capped},
+        )
+        for (band, minutes), share in zip(counts, shares, strict=True)
+    ]
+    if capped:
+        assert cap is not None
+        reduction = _EXACT.subtract(cap, uncapped)
+        lines.append(
+            charges.ChargeLine(
+                kind=DAILY_CAP,
+                description="Daily cap",
+                quantity=_ONE,
+                unit="day",
+                unit_price=reduction,
+                amount=reduction,
+                vat_rate=tariff.vat_rate,
+                details={"capped": True},
+            )
+        )
+    return tuple(lines)
+
+
+def _dated(line: charges.ChargeLine, local_date: dt.date) -> charges.ChargeLine:
+    return charges.ChargeLine(
+        kind=line.kind,
+        description=line.description,
+        quantity=line.quantity,
+        unit=line.unit,
+        unit_price=line.unit_price,
+        amount=line.amount,
+        vat_rate=line.vat_rate,
+        vat_exemption=line.vat_exemption,
+        local_date=local_date,
+        details=line.details,
     )
-    if cap is not None and uncapped > cap:
-        return cap, _EXACT.subtract(cap, uncapped), parts
-    return uncapped, None, parts
-
-
-def _offset(zone: ZoneInfo, instant: int) -> int:
-    """Return the zone's UTC offset in microseconds at ``instant`` (microseconds)."""
-    # Offsets change on whole seconds, so the second holding the instant decides.
-    utcoffset = _fromtimestamp(instant // _SECOND, zone).utcoffset()
-    assert utcoffset is not None  # a ZoneInfo always knows its offset
-    return utcoffset // _ONE_MICROSECOND
-
-
-def _transition(zone: ZoneInfo, after: int, until: int, offset: int) -> int:
-    """Return the first instant in ``(after, until]`` whose offset is not ``offset``.
-
-    Transitions fall on whole seconds, so bisect over seconds.
-    """
-    low, high = after // _SECOND, -(-until // _SECOND)
-    while high - low > 1:
-        middle = (low + high) // 2
-        if _offset(zone, middle * _SECOND) == offset:
-            low = middle
-        else:
-            high = middle
-    return high * _SECOND
 
 
 def _to_utc(instant: dt.datetime, name: str) -> dt.datetime:
@@ -348,14 +264,6 @@ def _sum(amounts: list[Decimal]) -> Decimal:
     for amount in amounts:
         total = _EXACT.add(total, amount)
     return total
-
-
-def _date(day: int) -> dt.date:
-    return dt.date.fromordinal(_EPOCH_ORDINAL + day)
-
-
-def _time_micros(value: dt.time) -> int:
-    return ((value.hour * 60 + value.minute) * 60 + value.second) * _SECOND + value.microsecond
 
 
 def _check_bands(bands: object) -> tuple[Band, ...]:

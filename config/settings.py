@@ -112,6 +112,9 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["CONN_MAX_AGE"] = 0
 # ATOMIC_REQUESTS stays off: transactions begin in the use cases, never request-wide.
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
+if TESTING and DATABASES["default"]["ENGINE"] != "django.db.backends.sqlite3":
+    # One test database per test run, so that two runs on one server never share one.
+    DATABASES["default"]["TEST"] = {"NAME": f"test_{DATABASES['default']['NAME']}_{os.getpid()}"}
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 

@@ -101,7 +101,7 @@ class TariffBand(models.Model):
 
 
 class Member(models.Model):
-    """A customer: a user with a tariff plan and the identity printed on invoices."""
+    """A member: a user with a tariff plan and the identity printed on invoices."""
 
     user = models.OneToOneField(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="member"

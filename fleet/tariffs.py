@@ -43,6 +43,7 @@ def publish_tariff(
     pricing.Tariff(
         time_zone=zone.time_zone,
         currency=zone.currency,
+        vat_rate=zone.vat_rate,
         bands=[pricing.Band(starts_at=start, per_minute=rate) for start, rate in bands],
         unlock_fee=unlock_fee,
         minimum_minutes=minimum_minutes,
@@ -104,6 +105,7 @@ def to_pricing_tariff(tariff: Tariff) -> pricing.Tariff:
     return pricing.Tariff(
         time_zone=tariff.zone.time_zone,
         currency=tariff.zone.currency,
+        vat_rate=tariff.zone.vat_rate,
         bands=[
             pricing.Band(starts_at=band.starts_at, per_minute=band.per_minute) for band in bands
         ],

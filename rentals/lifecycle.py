@@ -10,12 +10,12 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db import IntegrityError
+from django.db import IntegrityError, transaction
 
-from billing import invoicing, pricing
+from billing import charges, invoicing, numbering, pricing
+from core import transactions
 from core.errors import ConflictError, DomainError, NotFoundError
 from core.localtime import resolve_wall_time, utc_iso
-from core.transactions import run_in_transaction
 from fleet import tariffs
 from fleet.models import Member, Vehicle
 from rentals.models import Rental
@@ -24,43 +24,63 @@ SUBJECT_KIND = "rental"
 
 
 class UnknownVehicle(DomainError):
+    """No vehicle has that plate."""
+
     code = "unknown_vehicle"
 
 
 class VehicleUnavailable(DomainError):
+    """The vehicle is in maintenance or retired."""
+
     code = "vehicle_unavailable"
 
 
 class VehicleBusy(ConflictError):
+    """The vehicle is in another open rental."""
+
     code = "vehicle_busy"
 
 
 class MemberHasOpenRental(ConflictError):
+    """The member already has an open rental."""
+
     code = "member_has_open_rental"
 
 
 class RentalNotFound(NotFoundError):
+    """No such rental among the member's."""
+
     code = "rental_not_found"
 
 
 class RentalAlreadyEnded(ConflictError):
+    """The rental ended at another instant."""
+
     code = "rental_already_ended"
 
 
 class InvalidPeriod(DomainError):
+    """An instant in the future, or a start too far in the past."""
+
     code = "invalid_period"
 
 
 class RentalTooLong(DomainError):
+    """A quote for longer than the longest rental accepted."""
+
     code = "rental_too_long"
 
 
 @dataclass(frozen=True, slots=True)
 class Quote:
-    charge: pricing.Charge
+    """The price of a would-be rental of a vehicle, and its billable minutes."""
+
+    charge: charges.Charge
     vehicle: Vehicle
+    minutes: int
 
 
+@transactions.use_case
 def start_rental(
     *, member: Member, plate: str, started_at: datetime | None, now: datetime
 ) -> Rental:
@@ -84,26 +104,24 @@ def start_rental(
             f"started_at is more than {_max_duration().days} days ago.", field="started_at"
         )
     tariff = tariffs.tariff_in_force(zone=vehicle.zone, plan=member.plan, at=start)
-
-    def work() -> Rental:
-        # The same start sent again (a retry whose first answer was lost) is that rental.
-        same = Rental.objects.filter(
-            member=member, vehicle=vehicle, status=Rental.Status.OPEN, started_at=start
-        ).first()
-        if started_at is not None and same is not None:
-            return same
-        if Rental.objects.filter(vehicle=vehicle, status=Rental.Status.OPEN).exists():
-            raise VehicleBusy(f"Vehicle {plate} is in an open rental.")
-        if Rental.objects.filter(member=member, status=Rental.Status.OPEN).exists():
-            raise MemberHasOpenRental("You already have an open rental; end it first.")
-        return Rental.objects.create(
-            member=member, vehicle=vehicle, tariff=tariff, started_at=start, created_at=now
-        )
-
+    # The same start sent again (a retry whose first answer was lost) is that rental.
+    same = Rental.objects.filter(
+        member=member, vehicle=vehicle, status=Rental.Status.OPEN, started_at=start
+    ).first()
+    if started_at is not None and same is not None:
+        return same
+    if Rental.objects.filter(vehicle=vehicle, status=Rental.Status.OPEN).exists():
+        raise VehicleBusy(f"Vehicle {plate} is in an open rental.")
+    if Rental.objects.filter(member=member, status=Rental.Status.OPEN).exists():
+        raise MemberHasOpenRental("You already have an open rental; end it first.")
     try:
-        return run_in_transaction(work)
+        # A savepoint: the checks above race between app servers, the partial unique
+        # indexes do not, and their refusal must not break the transaction.
+        with transaction.atomic():
+            return Rental.objects.create(
+                member=member, vehicle=vehicle, tariff=tariff, started_at=start, created_at=now
+            )
     except IntegrityError as exc:
-        # The checks above race between app servers; the partial unique indexes do not.
         # PostgreSQL names the constraint, SQLite the column.
         refused = str(exc)
         if "rental_one_open_per_vehicle" in refused or "rentals_rental.vehicle_id" in refused:
@@ -113,6 +131,7 @@ def start_rental(
         raise
 
 
+@transactions.use_case
 def end_rental(
     *, member: Member, rental_id: int, ended_at: datetime | None, now: datetime
 ) -> Rental:
@@ -124,54 +143,48 @@ def end_rental(
         EndsBeforeStart, InvalidPeriod: the end is before the start, or in the future.
         NonexistentLocalTime, AmbiguousLocalTime: wall-clock input a clock change blurs.
     """
-
-    def work() -> Rental:
-        # The row lock makes concurrent ends queue here: the first invoices, the rest see it.
-        # Only the rental's row (of=self): locking the joined zone would serialise the zone.
-        rental = (
-            Rental.objects.select_for_update(of=("self",))
-            .filter(pk=rental_id, member=member)
-            .select_related("vehicle__zone", "member", "tariff__zone")
-            .prefetch_related("tariff__bands")
-            .first()
+    # The row lock makes concurrent ends queue here: the first invoices, the rest see it.
+    # Only the rental's row (of=self): locking the joined zone would serialise the zone.
+    rental = (
+        Rental.objects.select_for_update(of=("self",))
+        .filter(pk=rental_id, member=member)
+        .select_related("vehicle__zone", "member", "tariff__zone")
+        .prefetch_related("tariff__bands")
+        .first()
+    )
+    if rental is None:
+        raise RentalNotFound(f"No rental {rental_id} of yours.")
+    end = _instant(ended_at, rental.tariff.zone.time_zone, now=now, field="ended_at")
+    if rental.status == Rental.Status.ENDED:
+        if rental.ended_at == end:
+            return rental
+        raise RentalAlreadyEnded(
+            f"Rental {rental_id} already ended at {utc_iso(rental.ended_at)}.",
+            ended_at=utc_iso(rental.ended_at),
         )
-        if rental is None:
-            raise RentalNotFound(f"No rental {rental_id} of yours.")
-        end = _instant(ended_at, rental.tariff.zone.time_zone, now=now, field="ended_at")
-        if rental.status == Rental.Status.ENDED:
-            if rental.ended_at == end:
-                return rental
-            raise RentalAlreadyEnded(
-                f"Rental {rental_id} already ended at {utc_iso(rental.ended_at)}.",
-                ended_at=utc_iso(rental.ended_at),
-            )
-        # No length limit here: starts are bounded and ends cannot be in the future, so a long
-        # rental is a car kept long, which is billed (the daily cap bounds it), never refused.
-        charge = pricing.price(tariffs.to_pricing_tariff(rental.tariff), rental.started_at, end)
-        # Every billing parameter from the zone whose tariff priced it, even if the car has
-        # since been moved to another zone: one source for currency, VAT and series.
-        zone = rental.tariff.zone
-        invoice = invoicing.issue_invoice(
-            customer=invoicing.Customer(
-                user_id=rental.member.user_id,
-                billing_name=rental.member.billing_name,
-                billing_address=rental.member.billing_address,
-            ),
-            charge=charge,
-            vat_rate=zone.vat_rate,
-            series_prefix=zone.invoice_prefix,
-            yearly_series=zone.yearly_series,
-            subject_kind=SUBJECT_KIND,
-            subject_id=rental.pk,
-        )
-        rental.status = Rental.Status.ENDED
-        rental.ended_at = end
-        rental.minutes = charge.minutes
-        rental.invoice = invoice
-        rental.save(update_fields=["status", "ended_at", "minutes", "invoice"])
-        return rental
-
-    return run_in_transaction(work)
+    # No length limit here: starts are bounded and ends cannot be in the future, so a long
+    # rental is a car kept long, which is billed (the daily cap bounds it), never refused.
+    charge = pricing.price(tariffs.to_pricing_tariff(rental.tariff), rental.started_at, end)
+    # Every billing parameter from the zone whose tariff priced it, even if the car has
+    # since been moved to another zone: one source for currency, VAT and series.
+    zone = rental.tariff.zone
+    invoice = invoicing.issue_invoice(
+        member=invoicing.BillingIdentity(
+            member_id=rental.member.user_id,
+            billing_name=rental.member.billing_name,
+            billing_address=rental.member.billing_address,
+        ),
+        charge=charge,
+        series=numbering.SeriesRule(prefix=zone.invoice_prefix, yearly=zone.yearly_series),
+        subject_kind=SUBJECT_KIND,
+        subject_id=rental.pk,
+    )
+    rental.status = Rental.Status.ENDED
+    rental.ended_at = end
+    rental.minutes = pricing.billable_minutes(charge)
+    rental.invoice = invoice
+    rental.save(update_fields=["status", "ended_at", "minutes", "invoice"])
+    return rental
 
 
 def quote_rental(
@@ -196,9 +209,8 @@ def quote_rental(
             f"A rental may last at most {_max_duration().days} days.", field="ended_at"
         )
     tariff = tariffs.tariff_in_force(zone=vehicle.zone, plan=member.plan, at=start)
-    return Quote(
-        charge=pricing.price(tariffs.to_pricing_tariff(tariff), start, end), vehicle=vehicle
-    )
+    charge = pricing.price(tariffs.to_pricing_tariff(tariff), start, end)
+    return Quote(charge=charge, vehicle=vehicle, minutes=pricing.billable_minutes(charge))
 
 
 def _vehicle(plate: str) -> Vehicle:

@@ -6,12 +6,13 @@ import itertools
 from datetime import UTC, datetime, time, timedelta
 from decimal import Decimal
 
-from billing import invoicing, pricing
+from billing import charges, invoicing, numbering, pricing
 from core.transactions import run_in_transaction
 
 PARIS_STANDARD = pricing.Tariff(
     time_zone="Europe/Paris",
     currency="EUR",
+    vat_rate=Decimal("0.20"),
     bands=[
         pricing.Band(starts_at=time(7, 0), per_minute=Decimal("0.35")),
         pricing.Band(starts_at=time(22, 0), per_minute=Decimal("0.20")),
@@ -23,7 +24,7 @@ PARIS_STANDARD = pricing.Tariff(
 _subjects = itertools.count(1)
 
 
-def charge(minutes: int = 20) -> pricing.Charge:
+def charge(minutes: int = 20) -> charges.Charge:
     started = datetime(2026, 6, 1, 8, 0, tzinfo=UTC)
     return pricing.price(PARIS_STANDARD, started, started + timedelta(minutes=minutes))
 
@@ -41,13 +42,11 @@ def issue(
     subject = subject_id if subject_id is not None else next(_subjects)
     return run_in_transaction(
         lambda: invoicing.issue_invoice(
-            customer=invoicing.Customer(
-                user_id=user_id, billing_name=billing_name, billing_address="Paris"
+            member=invoicing.BillingIdentity(
+                member_id=user_id, billing_name=billing_name, billing_address="Paris"
             ),
             charge=charge(minutes),
-            vat_rate=Decimal("0.20"),
-            series_prefix=prefix,
-            yearly_series=yearly,
+            series=numbering.SeriesRule(prefix=prefix, yearly=yearly),
             subject_kind="test",
             subject_id=subject,
         )

@@ -1,4 +1,4 @@
-"""Invoices and credit notes as the API shows them (API.md, "Invoices")."""
+"""Invoices and credit notes as the API shows them (docs/reference/api.md, "Invoices")."""
 
 from __future__ import annotations
 
@@ -8,35 +8,82 @@ from typing import Any
 from rest_framework import serializers
 
 from api.fields import MoneyField, StrictSerializer
-from billing import money, pricing
-from billing.models import CreditNote, Invoice, InvoiceLine
+from billing import charges, money, queries
+from billing.models import CreditNote, Invoice
 from core.localtime import local_iso, utc_iso
 
 
-def line_data(line: pricing.ChargeLine | InvoiceLine, currency: str) -> dict[str, Any]:
-    """Return one charge or invoice line as the API shows it."""
-    local_date = line.date if isinstance(line, pricing.ChargeLine) else line.local_date
+def line_data(line: charges.ChargeLine, currency: str) -> dict[str, Any]:
+    """Return one charge or invoice line as the API shows it.
+
+    ``band_starts_at``, ``minutes``, ``rate`` and ``capped`` are the per-minute view of the
+    first API version, kept for its clients; ``quantity``, ``unit``, ``unit_price`` and the
+    VAT fields describe every kind of line.
+    """
+    band = line.details.get("band_starts_at")
+    per_minute = line.unit == "minute"
     return {
         "kind": line.kind,
-        "date": local_date.isoformat(),
-        "band_starts_at": (
-            None if line.band_starts_at is None else line.band_starts_at.strftime("%H:%M")
-        ),
-        "minutes": line.minutes,
-        "rate": None if line.rate is None else money.format_rate(line.rate, currency),
+        "description": line.description,
+        "date": None if line.local_date is None else line.local_date.isoformat(),
+        "band_starts_at": None if band is None else str(band)[:5],
+        "minutes": int(line.quantity) if per_minute else 0,
+        "rate": money.format_rate(line.unit_price, currency) if per_minute else None,
+        "quantity": _quantity_text(line.quantity),
+        "unit": line.unit,
+        "unit_price": money.format_rate(line.unit_price, currency),
         "amount": money.format_amount(line.amount, currency),
-        "capped": line.capped,
+        "vat_rate": None if line.vat_rate is None else money.format_vat_rate(line.vat_rate),
+        "vat_exemption": line.vat_exemption,
+        "capped": bool(line.details.get("capped", False)),
     }
 
 
+def vat_total_data(group: charges.VatTotal, currency: str) -> dict[str, Any]:
+    """Return one VAT rate's totals of a document as the API shows them."""
+    return {
+        "vat_rate": None if group.vat_rate is None else money.format_vat_rate(group.vat_rate),
+        "vat_exemption": group.vat_exemption,
+        "net": money.format_amount(group.net, currency),
+        "vat": money.format_amount(group.vat, currency),
+        "total": money.format_amount(group.total, currency),
+    }
+
+
+def _quantity_text(quantity: Decimal) -> str:
+    # Whole quantities as integers ("20" minutes), others with their decimals ("12.5" km).
+    normal = quantity.normalize()
+    return str(quantity.quantize(Decimal(1))) if normal == normal.to_integral() else str(normal)
+
+
 class LineSerializer(serializers.Serializer):
-    kind = serializers.ChoiceField(choices=InvoiceLine.Kind.choices)
-    date = serializers.DateField()
+    kind = serializers.ChoiceField(choices=charges.line_kind_choices())
+    description = serializers.CharField()
+    date = serializers.DateField(allow_null=True, help_text="local date of the service")
     band_starts_at = serializers.CharField(allow_null=True, help_text="HH:MM, local")
-    minutes = serializers.IntegerField()
-    rate = serializers.CharField(allow_null=True, help_text="per minute, a decimal string")
-    amount = serializers.CharField(help_text="a decimal string; a cap line is negative")
+    minutes = serializers.IntegerField(help_text="minute lines: the minutes; others: 0")
+    rate = serializers.CharField(
+        allow_null=True, help_text="minute lines: the per-minute rate; others: null"
+    )
+    quantity = serializers.CharField(help_text="a decimal string, in unit")
+    unit = serializers.ChoiceField(choices=sorted(charges.UNITS))
+    unit_price = serializers.CharField(help_text="VAT included, a decimal string")
+    amount = serializers.CharField(help_text="VAT included; a cap line is negative")
+    vat_rate = serializers.CharField(
+        allow_null=True, help_text='a fraction ("0.20"); null: outside the scope of VAT'
+    )
+    vat_exemption = serializers.CharField(
+        allow_blank=True, help_text="the legal reason when outside the scope of VAT"
+    )
     capped = serializers.BooleanField()
+
+
+class VatTotalSerializer(serializers.Serializer):
+    vat_rate = serializers.CharField(allow_null=True)
+    vat_exemption = serializers.CharField(allow_blank=True)
+    net = serializers.CharField()
+    vat = serializers.CharField()
+    total = serializers.CharField()
 
 
 class CreditNoteSerializer(serializers.Serializer):
@@ -49,9 +96,10 @@ class CreditNoteSerializer(serializers.Serializer):
     reason = serializers.CharField()
     currency = serializers.CharField()
     net = serializers.CharField()
-    vat_rate = serializers.CharField()
+    vat_rate = serializers.CharField(allow_null=True, help_text="null: several VAT rates")
     vat = serializers.CharField()
     total = serializers.CharField()
+    vat_breakdown = VatTotalSerializer(many=True)
     previous_hash = serializers.CharField()
     hash = serializers.CharField()
 
@@ -67,9 +115,12 @@ class CreditNoteSerializer(serializers.Serializer):
             "reason": note.reason,
             "currency": currency,
             "net": money.format_amount(note.net, currency),
-            "vat_rate": money.format_vat_rate(note.vat_rate),
+            "vat_rate": _vat_rate_text(note.vat_rate),
             "vat": money.format_amount(note.vat, currency),
             "total": money.format_amount(note.total, currency),
+            "vat_breakdown": [
+                vat_total_data(group, currency) for group in queries.vat_totals_of(note)
+            ],
             "previous_hash": note.previous_hash,
             "hash": note.hash,
         }
@@ -81,7 +132,7 @@ class InvoiceSerializer(serializers.Serializer):
     sequence = serializers.IntegerField()
     issued_at = serializers.CharField()
     issued_at_local = serializers.CharField()
-    member = serializers.IntegerField(help_text="id of the billed user")
+    member = serializers.IntegerField(help_text="id of the billed member")
     billing_name = serializers.CharField()
     billing_address = serializers.CharField()
     seller = serializers.DictField(child=serializers.CharField())
@@ -93,9 +144,10 @@ class InvoiceSerializer(serializers.Serializer):
     minutes = serializers.IntegerField()
     currency = serializers.CharField()
     net = serializers.CharField()
-    vat_rate = serializers.CharField()
+    vat_rate = serializers.CharField(allow_null=True, help_text="null: several VAT rates")
     vat = serializers.CharField()
     total = serializers.CharField()
+    vat_breakdown = VatTotalSerializer(many=True)
     lines = LineSerializer(many=True)
     credit_notes = CreditNoteSerializer(many=True)
     time_zone = serializers.CharField()
@@ -105,7 +157,7 @@ class InvoiceSerializer(serializers.Serializer):
 
     def to_representation(self, invoice: Invoice) -> dict[str, Any]:
         currency, zone = invoice.currency, invoice.time_zone
-        lines = sorted(invoice.lines.all(), key=lambda line: line.position)
+        lines = queries.lines_of(invoice)
         notes = sorted(invoice.credit_notes.all(), key=lambda note: note.sequence)
         return {
             "number": invoice.number,
@@ -113,7 +165,7 @@ class InvoiceSerializer(serializers.Serializer):
             "sequence": invoice.sequence,
             "issued_at": utc_iso(invoice.issued_at),
             "issued_at_local": local_iso(invoice.issued_at, zone),
-            "member": invoice.customer_id,
+            "member": invoice.member_id,
             "billing_name": invoice.billing_name,
             "billing_address": invoice.billing_address,
             "seller": {
@@ -126,12 +178,15 @@ class InvoiceSerializer(serializers.Serializer):
             "period_started_at_local": local_iso(invoice.period_started_at, zone),
             "period_ended_at": utc_iso(invoice.period_ended_at),
             "period_ended_at_local": local_iso(invoice.period_ended_at, zone),
-            "minutes": invoice.minutes,
+            "minutes": sum(int(line.quantity) for line in lines if line.unit == "minute"),
             "currency": currency,
             "net": money.format_amount(invoice.net, currency),
-            "vat_rate": money.format_vat_rate(invoice.vat_rate),
+            "vat_rate": _vat_rate_text(invoice.vat_rate),
             "vat": money.format_amount(invoice.vat, currency),
             "total": money.format_amount(invoice.total, currency),
+            "vat_breakdown": [
+                vat_total_data(group, currency) for group in queries.vat_totals_of(invoice)
+            ],
             "lines": [line_data(line, currency) for line in lines],
             "credit_notes": [CreditNoteSerializer(note).data for note in notes],
             "time_zone": zone,
@@ -139,6 +194,10 @@ class InvoiceSerializer(serializers.Serializer):
             "previous_hash": invoice.previous_hash,
             "hash": invoice.hash,
         }
+
+
+def _vat_rate_text(vat_rate: Decimal | None) -> str | None:
+    return None if vat_rate is None else money.format_vat_rate(vat_rate)
 
 
 class CreditNoteRequestSerializer(StrictSerializer):

@@ -67,7 +67,7 @@ class InvoiceFilter(filters.FilterSet):
     """Half-open periods: ``issued_from`` included, ``issued_to`` excluded (PITFALLS 5)."""
 
     series = filters.CharFilter(field_name="series")
-    member = filters.NumberFilter(field_name="customer_id")
+    member = filters.NumberFilter(field_name="member_id")
     issued_from = UtcIsoDateTimeFilter(field_name="issued_at", lookup_expr="gte")
     issued_to = UtcIsoDateTimeFilter(field_name="issued_at", lookup_expr="lt")
 

@@ -47,7 +47,7 @@ class QuoteSerializer(serializers.Serializer):
             "started_at_local": local_iso(charge.started_at, zone),
             "ended_at": utc_iso(charge.ended_at),
             "ended_at_local": local_iso(charge.ended_at, zone),
-            "minutes": charge.minutes,
+            "minutes": quote.minutes,
             "total": money.format_amount(charge.total, charge.currency),
             "currency": charge.currency,
             "lines": [line_data(line, charge.currency) for line in charge.lines],

@@ -97,16 +97,16 @@ def test_a_second_invoice_with_the_same_number_is_reported_as_a_duplicate(invoic
             cursor.execute(
                 """
                 INSERT INTO billing_invoice (
-                    number, series, sequence, issued_at, time_zone, customer_id, billing_name,
+                    number, series, sequence, issued_at, time_zone, member_id, billing_name,
                     billing_address, seller_name, seller_address, seller_vat_id, subject_kind,
                     subject_id, period_started_at, period_ended_at, minutes, currency, net,
-                    vat_rate, vat, total, canonical_version, previous_hash, hash, created_at)
+                    vat_rate, vat, total, canonical_version, previous_hash, hash)
                 SELECT
-                    number || '-BIS', series, sequence, issued_at, time_zone, customer_id,
+                    number || '-BIS', series, sequence, issued_at, time_zone, member_id,
                     billing_name, billing_address, seller_name, seller_address, seller_vat_id,
                     subject_kind, subject_id + 1000000, period_started_at, period_ended_at,
                     minutes, currency, net, vat_rate, vat, total, canonical_version,
-                    previous_hash, md5(hash) || md5(hash), created_at
+                    previous_hash, md5(hash) || md5(hash)
                 FROM billing_invoice WHERE id = %s
                 """,
                 [invoices[1].pk],

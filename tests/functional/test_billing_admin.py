@@ -189,7 +189,7 @@ def test_invoices_are_searchable_by_member_id_and_issue_date(client, books):
     invoices, _ = books
     client = logged_in(client, "finance")
 
-    by_member = client.get(CHANGELIST, {"q": str(invoices[1].customer_id)})
+    by_member = client.get(CHANGELIST, {"q": str(invoices[1].member_id)})
     by_day = client.get(CHANGELIST, {"q": invoices[0].issued_at.date().isoformat()})
     by_other_day = client.get(CHANGELIST, {"q": "2001-01-01"})
 

@@ -11,7 +11,7 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.db.models import Sum
 
-from billing import exports, invoicing
+from billing import exports, invoicing, numbering
 from billing.models import CreditNote, Invoice
 from core import clock as core_clock
 from core.transactions import run_in_transaction
@@ -54,13 +54,11 @@ def issue_at(clock, at, *, prefix="PAR", billing_name="Alice Martin", minutes=20
     user = user or UserFactory()
     return run_in_transaction(
         lambda: invoicing.issue_invoice(
-            customer=invoicing.Customer(
-                user_id=user.pk, billing_name=billing_name, billing_address="Paris"
+            member=invoicing.BillingIdentity(
+                member_id=user.pk, billing_name=billing_name, billing_address="Paris"
             ),
             charge=charge(minutes),
-            vat_rate=Decimal("0.20"),
-            series_prefix=prefix,
-            yearly_series=True,
+            series=numbering.SeriesRule(prefix=prefix),
             subject_kind="test",
             subject_id=next(_subjects),
         )
@@ -73,7 +71,7 @@ def credit_at(clock, at, invoice, amount="1.00"):
         invoice_number=invoice.number,
         amount=Decimal(amount),
         reason="goodwill",
-        issued_by_id=invoice.customer_id,
+        issued_by_id=invoice.member_id,
     )
 
 
@@ -162,7 +160,7 @@ def test_amounts_are_strings_with_the_currency_decimals_and_instants_utc_and_loc
         "issued_at_utc": "2026-03-15T10:00:00Z",
         "issued_at_local": "2026-03-15T11:00:00+01:00",
         "time_zone": "Europe/Paris",
-        "member_id": str(mid.customer_id),
+        "member_id": str(mid.member_id),
         "billing_name": "Alice Martin",
         "invoice_number": mid.number,
         "currency": "EUR",
@@ -176,7 +174,7 @@ def test_amounts_are_strings_with_the_currency_decimals_and_instants_utc_and_loc
     note = numbers[credit.number]
     assert (note["invoice_number"], note["member_id"], note["time_zone"]) == (
         mid.number,
-        str(mid.customer_id),
+        str(mid.member_id),
         "Europe/Paris",
     )
     assert (note["net"], note["vat"], note["total"]) == ("2.08", "0.42", "2.50")

@@ -8,8 +8,7 @@ from decimal import Decimal
 import pytest
 
 from billing import audit, invoicing, numbering
-from billing.canonical import GENESIS_HASH, document_hash
-from billing.documents import invoice_content
+from billing.canonical import GENESIS_HASH, document_hash, invoice_content
 from billing.immutability import ImmutableDocument
 from billing.models import CreditNote, Invoice
 from core import clock
@@ -57,11 +56,11 @@ def test_a_failure_after_the_number_is_taken_leaves_no_gap(user):
 
     def fail_after_numbering():
         invoicing.issue_invoice(
-            customer=invoicing.Customer(user_id=user.pk, billing_name="A", billing_address="B"),
+            member=invoicing.BillingIdentity(
+                member_id=user.pk, billing_name="A", billing_address="B"
+            ),
             charge=charge(),
-            vat_rate=Decimal("0.20"),
-            series_prefix="PAR",
-            yearly_series=True,
+            series=numbering.SeriesRule(prefix="PAR"),
             subject_kind="test",
             subject_id=999_999,
         )
@@ -78,11 +77,11 @@ def test_a_failure_after_the_number_is_taken_leaves_no_gap(user):
 def test_issue_invoice_refuses_to_run_outside_a_transaction(user):
     with pytest.raises(RuntimeError):
         invoicing.issue_invoice(
-            customer=invoicing.Customer(user_id=user.pk, billing_name="A", billing_address="B"),
+            member=invoicing.BillingIdentity(
+                member_id=user.pk, billing_name="A", billing_address="B"
+            ),
             charge=charge(),
-            vat_rate=Decimal("0.20"),
-            series_prefix="PAR",
-            yearly_series=True,
+            series=numbering.SeriesRule(prefix="PAR"),
             subject_kind="test",
             subject_id=1,
         )

@@ -25,7 +25,7 @@ NOW = "2026-06-01T12:00:00+02:00"
 
 def test_pitfall_4_the_same_local_trip_costs_the_same_in_winter_and_in_summer():
     paris = pricing.Tariff(
-        time_zone="Europe/Paris", currency="EUR",
+        time_zone="Europe/Paris", currency="EUR", vat_rate=Decimal("0.20"),
         bands=[pricing.Band(starts_at=time(7, 0), per_minute=Decimal("0.35")),
                pricing.Band(starts_at=time(22, 0), per_minute=Decimal("0.20"))],
     )  # fmt: skip

@@ -1,22 +1,18 @@
-"""Properties of ``price``, checked against a minute-by-minute reference.
-
-The reference below is written from the words of API.md and shares no code with the
-implementation: it walks every minute, asks Python for its wall-clock time, scans the
-bands and rounds with plain ``Decimal.quantize``. It is slow, and obviously right.
-"""
+"""Properties of ``price``, checked against the minute-by-minute reference (tests/reference.py)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta, timezone, tzinfo
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from functools import cache
 from zoneinfo import ZoneInfo
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from billing.pricing import DAILY_CAP, MINUTES, Band, Charge, Tariff, price
+from billing.charges import Charge
+from billing.pricing import DAILY_CAP, MINUTES, Band, Tariff, billable_minutes, price
+from tests.reference import Reference, brute_force_price, line_view
 
 ZONES = [
     "Europe/Paris",
@@ -39,45 +35,6 @@ EXPONENTS = {"EUR": 2, "JPY": 0, "BHD": 3}
 ONE_MINUTE = timedelta(minutes=1)
 EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
 LATEST = datetime(2037, 12, 31, tzinfo=UTC)
-
-
-@dataclass
-class Reference:
-    minutes: int
-    total: Decimal
-    counts: dict[date, dict[time, int]]  # per local date, band start -> minutes, in order
-    per_date: dict[date, Decimal]  # per local date, the rounded and capped amount
-    capped: set[date]  # local dates whose cap applied
-
-
-def brute_force_price(tariff: Tariff, started_at: datetime, ended_at: datetime) -> Reference:
-    """Price minute by minute, straight from the rule in API.md."""
-    zone = ZoneInfo(tariff.time_zone)
-    start, end = started_at.astimezone(UTC), ended_at.astimezone(UTC)
-    whole, part = divmod(end - start, ONE_MINUTE)
-    minutes = max(whole + (1 if part else 0), tariff.minimum_minutes)
-    counts: dict[date, dict[time, int]] = {}
-    for k in range(minutes):
-        wall = (start + k * ONE_MINUTE).astimezone(zone)
-        band = tariff.bands[-1]
-        for candidate in tariff.bands:
-            if candidate.starts_at <= wall.time():
-                band = candidate
-        day = counts.setdefault(wall.date(), {})
-        day[band.starts_at] = day.get(band.starts_at, 0) + 1
-    quantum = Decimal(1).scaleb(-EXPONENTS[tariff.currency])
-    rates = {band.starts_at: band.per_minute for band in tariff.bands}
-    per_date, capped = {}, set()
-    for day, bands in counts.items():
-        exact = sum((rates[starts_at] * n for starts_at, n in bands.items()), Decimal(0))
-        per_date[day] = exact.quantize(quantum, ROUND_HALF_UP)
-        if tariff.daily_cap is not None:
-            cap = tariff.daily_cap.quantize(quantum, ROUND_HALF_UP)
-            if per_date[day] > cap:
-                per_date[day] = cap
-                capped.add(day)
-    total = tariff.unlock_fee.quantize(quantum, ROUND_HALF_UP) + sum(per_date.values())
-    return Reference(minutes, total, counts, per_date, capped)
 
 
 @cache
@@ -115,6 +72,7 @@ def tariffs(draw: st.DrawFn, zone: str | None = None) -> Tariff:
     return Tariff(
         time_zone=zone or draw(st.sampled_from(ZONES)),
         currency=draw(st.sampled_from(sorted(EXPONENTS))),
+        vat_rate=draw(st.sampled_from([Decimal(0), Decimal("0.055"), Decimal("0.2")])),
         bands=[Band(starts_at=s, per_minute=draw(rates)) for s in starts],
         unlock_fee=draw(st.decimals(min_value=0, max_value=5, places=3)),
         minimum_minutes=draw(st.integers(0, 90)),
@@ -172,25 +130,28 @@ other_offsets: st.SearchStrategy[tzinfo] = st.one_of(
 
 
 def assert_matches_reference(charge: Charge, expected: Reference) -> None:
-    assert charge.minutes == expected.minutes
+    assert billable_minutes(charge) == expected.minutes
     assert charge.total == expected.total
     counts: dict[date, dict[time, int]] = {}
     amounts: dict[date, Decimal] = {}
-    for line in charge.lines:
-        if line.kind == MINUTES:
-            assert line.band_starts_at is not None
-            bands = counts.setdefault(line.date, {})
-            assert line.band_starts_at not in bands, "one line per date and band"
-            bands[line.band_starts_at] = line.minutes
-        if line.kind in (MINUTES, DAILY_CAP):
-            amounts[line.date] = amounts.get(line.date, Decimal(0)) + line.amount
+    capped: set[date] = set()
+    for kind, day, band, minutes, _, amount, is_capped in map(line_view, charge.lines):
+        if kind == MINUTES:
+            assert band is not None
+            bands = counts.setdefault(day, {})
+            assert band not in bands, "one line per date and band"
+            bands[band] = minutes
+        if kind in (MINUTES, DAILY_CAP):
+            amounts[day] = amounts.get(day, Decimal(0)) + amount
+        if is_capped:
+            capped.add(day)
     # Dates ascending, bands in the order their minutes first occur in the date.
     assert [(d, list(b.items())) for d, b in counts.items()] == [
         (d, list(expected.counts[d].items())) for d in sorted(expected.counts)
     ]
     assert amounts == expected.per_date
-    assert {line.date for line in charge.lines if line.capped} == expected.capped
-    assert {line.date for line in charge.lines if line.kind == DAILY_CAP} == expected.capped
+    assert capped == expected.capped
+    assert {line.local_date for line in charge.lines if line.kind == DAILY_CAP} == expected.capped
 
 
 def assert_consistent(charge: Charge, tariff: Tariff) -> None:
@@ -198,10 +159,14 @@ def assert_consistent(charge: Charge, tariff: Tariff) -> None:
     assert charge.total >= 0
     assert charge.total.as_tuple().exponent == exponent
     assert sum((line.amount for line in charge.lines), Decimal(0)) == charge.total
-    assert sum(line.minutes for line in charge.lines if line.kind == MINUTES) == charge.minutes
+    assert all(line.vat_rate == tariff.vat_rate for line in charge.lines)
     assert all(line.amount.as_tuple().exponent == exponent for line in charge.lines)
     assert all(line.amount >= 0 for line in charge.lines if line.kind != DAILY_CAP)
-    assert all(line.amount < 0 and line.capped for line in charge.lines if line.kind == DAILY_CAP)
+    assert all(
+        line.amount < 0 and line.details["capped"]
+        for line in charge.lines
+        if line.kind == DAILY_CAP
+    )
 
 
 @settings(max_examples=500)

@@ -1,4 +1,4 @@
-"""The pricing core is pure: no Django, and no dependence on the machine's time zone."""
+"""The pure core is pure: no Django, and no dependence on the machine's time zone."""
 
 from __future__ import annotations
 
@@ -14,7 +14,8 @@ ROOT = Path(__file__).resolve().parents[2]
 
 NO_DJANGO = """
 import json, sys
-import billing.money, billing.pricing
+import billing.canonical, billing.charges, billing.money, billing.pricing
+import core.errors, core.localtime
 print(json.dumps(sorted(m for m in sys.modules if m == "django" or m.startswith("django."))))
 """
 
@@ -28,7 +29,7 @@ from decimal import Decimal
 from zoneinfo import ZoneInfo
 from billing.pricing import Band, Tariff, price
 tariff = Tariff(
-    time_zone="Europe/Paris", currency="EUR",
+    time_zone="Europe/Paris", currency="EUR", vat_rate=Decimal("0.20"),
     bands=[Band(wall(7), Decimal("0.35")), Band(wall(22), Decimal("0.20"))],
     unlock_fee=Decimal("1.00"), daily_cap=Decimal("45.00"),
 )
@@ -54,7 +55,7 @@ def run_python(code: str, **env: str) -> str:
     return result.stdout
 
 
-def test_pricing_and_money_import_no_django_module() -> None:
+def test_pricing_money_charges_canonical_and_local_time_import_no_django_module() -> None:
     assert json.loads(run_python(NO_DJANGO)) == []
 
 
