@@ -15,7 +15,7 @@ from collections.abc import Iterable, Iterator
 from datetime import datetime, time
 from typing import Any, Final
 
-from django.db.models import Q, QuerySet
+from django.db.models import F, Q, QuerySet
 
 from billing import money, numbering
 from billing.models import CreditNote, Invoice
@@ -29,16 +29,21 @@ COLUMNS: Final = (
     "vat_rate", "vat", "total", "hash",
 )  # fmt: skip
 
-_INVOICE_VALUES: Final = (
-    "number", "series", "sequence", "issued_at", "time_zone", "member_id", "billing_name",
-    "currency", "net", "vat_rate", "vat", "total", "hash",
-)  # fmt: skip
-# A credit note has no zone, member or name of its own: those of the invoice it credits.
-_CREDIT_NOTE_VALUES: Final = (
-    "number", "series", "sequence", "issued_at", "invoice__time_zone", "invoice__member_id",
-    "invoice__billing_name", "invoice__number", "currency", "net", "vat_rate", "vat", "total",
-    "hash",
-)  # fmt: skip
+# What each column is read from, by name: an invoice names itself as the invoice (so that
+# finance can group by it); a credit note has no zone, member or name of its own, so those
+# of the invoice it credits.
+_INVOICE_VALUES: Final = {
+    "number": F("number"), "series": F("series"), "sequence": F("sequence"),
+    "issued_at": F("issued_at"), "time_zone": F("time_zone"), "member_id": F("member_id"),
+    "billing_name": F("billing_name"), "invoice_number": F("number"),
+    "currency": F("currency"), "net": F("net"), "vat_rate": F("vat_rate"), "vat": F("vat"),
+    "total": F("total"), "hash": F("hash"),
+}  # fmt: skip
+_CREDIT_NOTE_VALUES: Final = {
+    **_INVOICE_VALUES,
+    "time_zone": F("invoice__time_zone"), "member_id": F("invoice__member_id"),
+    "billing_name": F("invoice__billing_name"), "invoice_number": F("invoice__number"),
+}  # fmt: skip
 _UNSAFE_IN_FILENAME: Final = re.compile(r"[^A-Za-z0-9_-]+")
 _FORMULA_STARTS: Final = frozenset("=+-@\t\r")
 
@@ -79,23 +84,19 @@ def document_rows(
     *, invoices: QuerySet[Invoice], credit_notes: QuerySet[CreditNote]
 ) -> Iterator[str]:
     """Yield CSV lines: the header, then ``invoices`` and ``credit_notes`` in number order."""
-    writer = csv.writer(_Echo())
-    yield writer.writerow(COLUMNS)
-    invoice_rows = (
-        invoices.order_by("series", "sequence", "id")
-        .values_list(*_INVOICE_VALUES)
-        .iterator(chunk_size=CHUNK)
-    )
-    for number, *values in invoice_rows:
-        # An invoice's row names itself as the invoice, so that finance can group by it.
-        yield writer.writerow(_row(INVOICE, (number, *values[:6], number, *values[6:])))
-    note_rows = (
-        credit_notes.order_by("series", "sequence", "id")
-        .values_list(*_CREDIT_NOTE_VALUES)
-        .iterator(chunk_size=CHUNK)
-    )
-    for values in note_rows:
-        yield writer.writerow(_row(CREDIT_NOTE, values))
+    writer = csv.DictWriter(_Echo(), fieldnames=COLUMNS)
+    yield writer.writeheader()
+    for document_type, documents, values in (
+        (INVOICE, invoices, _INVOICE_VALUES),
+        (CREDIT_NOTE, credit_notes, _CREDIT_NOTE_VALUES),
+    ):
+        rows = (
+            documents.order_by("series", "sequence", "id")
+            .values(**_aliased(values))
+            .iterator(chunk_size=CHUNK)
+        )
+        for row in rows:
+            yield writer.writerow(_formatted(document_type, row))
 
 
 def export_chunks(lines: Iterable[str], *, size: int = 64 * 1024) -> Iterator[str]:
@@ -148,26 +149,29 @@ def spreadsheet_safe(text: str) -> str:
     return "'" + text if text[:1] in _FORMULA_STARTS else text
 
 
-def _row(document_type: str, values: tuple[Any, ...]) -> tuple[Any, ...]:
-    (
-        number, series, sequence, issued_at, time_zone, member_id, billing_name,
-        invoice_number, currency, net, vat_rate, vat, total, hash_,
-    ) = values  # fmt: skip
-    return (
-        document_type,
-        number,
-        series,
-        sequence,
-        utc_iso(issued_at),
-        local_iso(issued_at, time_zone),
-        time_zone,
-        member_id,
-        spreadsheet_safe(billing_name),
-        invoice_number,
-        currency,
-        money.round_money(net, currency),
-        "" if vat_rate is None else money.format_vat_rate(vat_rate),
-        money.round_money(vat, currency),
-        money.round_money(total, currency),
-        hash_,
-    )
+def _formatted(document_type: str, row: dict[str, Any]) -> dict[str, Any]:
+    """Format one document's values (read as ``_name``) as the JSON API does, by column."""
+    currency, issued_at, vat_rate = row["_currency"], row["_issued_at"], row["_vat_rate"]
+    return {
+        "document_type": document_type,
+        "number": row["_number"],
+        "series": row["_series"],
+        "sequence": row["_sequence"],
+        "issued_at_utc": utc_iso(issued_at),
+        "issued_at_local": local_iso(issued_at, row["_time_zone"]),
+        "time_zone": row["_time_zone"],
+        "member_id": row["_member_id"],
+        "billing_name": spreadsheet_safe(row["_billing_name"]),
+        "invoice_number": row["_invoice_number"],
+        "currency": currency,
+        "net": money.format_amount(row["_net"], currency),
+        "vat_rate": "" if vat_rate is None else money.format_vat_rate(vat_rate),
+        "vat": money.format_amount(row["_vat"], currency),
+        "total": money.format_amount(row["_total"], currency),
+        "hash": row["_hash"],
+    }
+
+
+def _aliased(values: dict[str, F]) -> dict[str, F]:
+    """Read each value as ``_name``: ``values()`` refuses an alias that is a field's own name."""
+    return {f"_{name}": expression for name, expression in values.items()}

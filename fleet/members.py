@@ -7,21 +7,26 @@ from datetime import datetime
 from django.contrib.auth import get_user_model
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db import IntegrityError
+from django.db import IntegrityError, transaction
 
+from core import transactions
 from core.errors import ConflictError, DomainError
-from core.transactions import run_in_transaction
 from fleet.models import Member
 
 
 class UsernameTaken(ConflictError):
+    """The username belongs to another account."""
+
     code = "username_taken"
 
 
 class WeakPassword(DomainError):
+    """Django's password validators refused the password."""
+
     code = "weak_password"
 
 
+@transactions.use_case
 def register_member(
     *,
     username: str,
@@ -42,20 +47,17 @@ def register_member(
         validate_password(password, user=user_model(username=username))
     except DjangoValidationError as exc:
         raise WeakPassword(" ".join(exc.messages), field="password") from exc
-
-    def store() -> Member:
-        if user_model.objects.filter(username=username).exists():
-            raise UsernameTaken(f"The username {username!r} is taken.", field="username")
-        user = user_model.objects.create_user(username=username, password=password)
-        return Member.objects.create(
-            user=user,
-            plan=plan,
-            billing_name=billing_name,
-            billing_address=billing_address,
-            created_at=now,
-        )
-
+    if user_model.objects.filter(username=username).exists():
+        raise UsernameTaken(f"The username {username!r} is taken.", field="username")
     try:
-        return run_in_transaction(store)
-    except IntegrityError as exc:  # the same username registered concurrently
+        with transaction.atomic():  # a savepoint: the same username registered concurrently
+            user = user_model.objects.create_user(username=username, password=password)
+    except IntegrityError as exc:
         raise UsernameTaken(f"The username {username!r} is taken.", field="username") from exc
+    return Member.objects.create(
+        user=user,
+        plan=plan,
+        billing_name=billing_name,
+        billing_address=billing_address,
+        created_at=now,
+    )

@@ -6,23 +6,28 @@ from collections.abc import Sequence
 from datetime import datetime, time
 from decimal import Decimal
 
-from django.db import IntegrityError
+from django.db import IntegrityError, transaction
 
 from billing import pricing
+from core import transactions
 from core.errors import ConflictError
 from core.localtime import utc_iso
-from core.transactions import run_in_transaction
 from fleet.models import Tariff, TariffBand, Zone
 
 
 class NoTariff(ConflictError):
+    """No tariff for the plan is in force in the zone at that instant."""
+
     code = "no_tariff"
 
 
 class TariffExists(ConflictError):
+    """A tariff for the zone and plan already starts at that instant."""
+
     code = "tariff_exists"
 
 
+@transactions.use_case
 def publish_tariff(
     *,
     zone: Zone,
@@ -50,31 +55,28 @@ def publish_tariff(
         daily_cap=daily_cap,
     )
 
-    def store() -> Tariff:
-        if Tariff.objects.filter(zone=zone, plan=plan, valid_from=valid_from).exists():
-            raise TariffExists(
-                f"A {plan!r} tariff for {zone.code} already starts at {utc_iso(valid_from)}.",
-            )
-        tariff = Tariff.objects.create(
-            zone=zone,
-            plan=plan,
-            valid_from=valid_from,
-            unlock_fee=unlock_fee,
-            minimum_minutes=minimum_minutes,
-            daily_cap=daily_cap,
-            created_at=now,
-        )
-        TariffBand.objects.bulk_create(
-            TariffBand(tariff=tariff, starts_at=start, per_minute=rate) for start, rate in bands
-        )
-        return tariff
-
+    exists = TariffExists(
+        f"A {plan!r} tariff for {zone.code} already starts at {utc_iso(valid_from)}."
+    )
+    if Tariff.objects.filter(zone=zone, plan=plan, valid_from=valid_from).exists():
+        raise exists
     try:
-        return run_in_transaction(store)
-    except IntegrityError as exc:  # the same tariff published concurrently
-        raise TariffExists(
-            f"A {plan!r} tariff for {zone.code} already starts at {utc_iso(valid_from)}."
-        ) from exc
+        with transaction.atomic():  # a savepoint: the same tariff published concurrently
+            tariff = Tariff.objects.create(
+                zone=zone,
+                plan=plan,
+                valid_from=valid_from,
+                unlock_fee=unlock_fee,
+                minimum_minutes=minimum_minutes,
+                daily_cap=daily_cap,
+                created_at=now,
+            )
+    except IntegrityError as exc:
+        raise exists from exc
+    TariffBand.objects.bulk_create(
+        TariffBand(tariff=tariff, starts_at=start, per_minute=rate) for start, rate in bands
+    )
+    return tariff
 
 
 def tariff_in_force(*, zone: Zone, plan: str, at: datetime) -> Tariff:

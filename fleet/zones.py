@@ -5,20 +5,23 @@ from __future__ import annotations
 from datetime import datetime
 from decimal import Decimal
 
-from django.db import IntegrityError
+from django.db import IntegrityError, transaction
 
 from billing import money
-from core import localtime
+from core import localtime, transactions
 from core.errors import ConflictError, DomainError
-from core.transactions import run_in_transaction
 from fleet.models import Zone
 
 
 class InvalidZone(DomainError):
+    """A zone's clock, money or VAT rate is not usable; ``details["field"]`` names it."""
+
     code = "invalid_zone"
 
 
 class ZoneExists(ConflictError):
+    """Another zone has that code or invoice prefix."""
+
     code = "zone_exists"
 
 
@@ -37,6 +40,7 @@ def validate_time_zone(name: str) -> str:
     return name
 
 
+@transactions.use_case
 def create_zone(
     *,
     code: str,
@@ -61,9 +65,14 @@ def create_zone(
         raise InvalidZone(str(exc), code="unknown_currency", field="currency") from exc
     if not Decimal(0) <= vat_rate < Decimal(1):
         raise InvalidZone("vat_rate must be at least 0 and below 1.", field="vat_rate")
+    if (
+        Zone.objects.filter(code=code).exists()
+        or Zone.objects.filter(invoice_prefix=invoice_prefix).exists()
+    ):
+        raise ZoneExists(f"A zone with code {code!r} or prefix {invoice_prefix!r} exists.")
     try:
-        return run_in_transaction(
-            lambda: Zone.objects.create(
+        with transaction.atomic():  # a savepoint: the same zone created concurrently
+            return Zone.objects.create(
                 code=code,
                 name=name,
                 time_zone=time_zone,
@@ -73,6 +82,5 @@ def create_zone(
                 yearly_series=yearly_series,
                 created_at=now,
             )
-        )
-    except IntegrityError as exc:  # the same code or prefix created concurrently
+    except IntegrityError as exc:
         raise ZoneExists(f"A zone with code {code!r} or prefix {invoice_prefix!r} exists.") from exc
