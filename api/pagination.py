@@ -1,4 +1,4 @@
-"""List pagination: cursor based, newest first (API.md, "Lists")."""
+"""List pagination: cursor based, newest first (docs/reference/api.md, "Lists")."""
 
 from rest_framework.pagination import CursorPagination
 

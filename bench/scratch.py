@@ -83,7 +83,7 @@ class OpenRental:
 
 
 class Fleet:
-    """One Paris zone (prefix PAR, yearly series) with the standard tariff of API.md."""
+    """One Paris zone (prefix PAR, yearly series) with the standard tariff (0.35, night 0.20)."""
 
     def __init__(self) -> None:
         from fleet.models import Tariff, TariffBand, Zone

@@ -22,7 +22,7 @@ from billing import audit, exports
 from billing.models import CreditNote, Invoice, InvoiceLine
 from core.roles import FINANCE, has_role
 
-# An editable counter is a gap or a duplicate waiting to happen (PITFALLS 18).
+# An editable counter is a gap or a duplicate waiting to happen: the counter is not shown.
 if admin.site.is_registered(Sequence):
     admin.site.unregister(Sequence)
 
@@ -89,7 +89,7 @@ class InvoiceAdmin(IssuedDocumentAdmin):
     change_list_template = "admin/billing/invoice/change_list.html"
 
     def has_export_permission(self, request: HttpRequest) -> bool:
-        """Exports are finance's, as in the API (API.md: export is for the finance role)."""
+        """Exports are finance's, as in the API (the export endpoint is for the finance role)."""
         return has_role(request.user, FINANCE)
 
     @admin.action(permissions=["export"], description="Export selected as CSV")

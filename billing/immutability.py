@@ -1,6 +1,6 @@
 """Issued documents cannot change: the ORM refuses here, PostgreSQL refuses in a trigger.
 
-``QuerySet.update()``, ``bulk_update()`` and raw SQL skip ``save()`` (PITFALLS 21), so the
+``QuerySet.update()``, ``bulk_update()`` and raw SQL skip ``save()``, so the
 database trigger created by migration ``0002_issued_documents_are_immutable`` is the real
 guard; this module makes the ORM and the admin fail early with a clear message.
 """

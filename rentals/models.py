@@ -22,7 +22,7 @@ class Rental(models.Model):
 
     class Meta:
         constraints = [
-            # Two app servers racing still cannot open two rentals (PITFALLS 20).
+            # Two app servers racing still cannot open two rentals: checks in Python are not enough.
             models.UniqueConstraint(
                 fields=["vehicle"], condition=Q(status="OPEN"), name="rental_one_open_per_vehicle"
             ),

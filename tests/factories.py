@@ -1,4 +1,4 @@
-"""factory_boy factories for rows; the standard Paris tariff of API.md by default."""
+"""factory_boy factories for rows; the standard Paris tariff by default."""
 
 from __future__ import annotations
 

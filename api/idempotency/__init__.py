@@ -1,1 +1,1 @@
-"""Idempotency keys for POST endpoints (API.md, "Conventions")."""
+"""Idempotency keys for POST endpoints (docs/reference/api.md, "Idempotency")."""

@@ -43,7 +43,7 @@ class NewestIssuedFirst(CursorPagination):
 class OffsetIsoDateTimeField(IsoDateTimeField):
     """An ISO 8601 instant that must carry its offset, turned to UTC.
 
-    django-filter would read a naive value in the server's zone (a guess, PITFALLS 2), and
+    django-filter would read a naive value in the server's zone (a silent guess), and
     pass offsets beyond PostgreSQL's +-15:59 down to the database.
     """
 
@@ -64,7 +64,7 @@ class UtcIsoDateTimeFilter(filters.IsoDateTimeFilter):
 
 
 class InvoiceFilter(filters.FilterSet):
-    """Half-open periods: ``issued_from`` included, ``issued_to`` excluded (PITFALLS 5)."""
+    """Half-open periods: ``issued_from`` included, ``issued_to`` excluded (no double count)."""
 
     series = filters.CharFilter(field_name="series")
     member = filters.NumberFilter(field_name="member_id")

@@ -1,4 +1,4 @@
-"""Rentals and quotes as members' apps see them (API.md, "Rentals")."""
+"""Rentals and quotes as members' apps see them (docs/reference/api.md, "Rentals")."""
 
 from __future__ import annotations
 

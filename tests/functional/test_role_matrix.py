@@ -1,13 +1,13 @@
 """Every endpoint of the API, called by every role: the expected status in one table.
 
 Roles: anonymous, a member, another member (who owns nothing of the member's), fleet,
-finance and auditor (API.md, "Conventions"). 401 without credentials, 403 for the wrong
+finance and auditor (docs/reference/api.md, "Roles"). 401 without credentials, 403 for the wrong
 role, 404 for another member's rental or invoice, 2xx for the right role.
 
 Decided here: ``POST /api/auth/token/`` and ``GET /api/schema/`` (and its Swagger page
 ``/api/docs/``) are public. The token endpoint is how one gets credentials; the schema only
-describes the API, which API.md publishes anyway, and every operation in it still needs its
-role.
+describes the API, which the API reference publishes anyway, and every operation in it still
+needs its role.
 """
 
 from __future__ import annotations

@@ -170,7 +170,8 @@ def test_spring_forward_date_has_1380_minutes_paris_spring_forward_2026_03_29() 
 def test_same_zone_datetimes_are_subtracted_as_instants_not_wall_clocks(
     started_at: datetime, ended_at: datetime
 ) -> None:
-    # Python would say -40 and +80 minutes here (PITFALLS 1); the instants are 20 apart.
+    # Python would say -40 and +80 minutes here (same-zone subtraction is wall-clock
+    # subtraction); the instants are 20 apart.
     assert billable_minutes(price(STANDARD, started_at, ended_at)) == 20
 
 

@@ -1,4 +1,4 @@
-"""PITFALLS.md items not proven elsewhere, each named by its number."""
+"""Known failure modes of billing systems not proven elsewhere, one test each."""
 
 from __future__ import annotations
 
@@ -23,7 +23,7 @@ from tests.invoices import PARIS_STANDARD, issue
 NOW = "2026-06-01T12:00:00+02:00"
 
 
-def test_pitfall_4_the_same_local_trip_costs_the_same_in_winter_and_in_summer():
+def test_the_same_local_trip_costs_the_same_in_winter_and_in_summer():
     paris = pricing.Tariff(
         time_zone="Europe/Paris", currency="EUR", vat_rate=Decimal("0.20"),
         bands=[pricing.Band(starts_at=time(7, 0), per_minute=Decimal("0.35")),
@@ -40,7 +40,7 @@ def test_pitfall_4_the_same_local_trip_costs_the_same_in_winter_and_in_summer():
 
 
 @pytest.mark.parametrize("frozen", ["1999-01-01T00:00:00Z", "2037-06-30T23:59:00+14:00"])
-def test_pitfall_6_pricing_never_reads_the_clock(frozen):
+def test_pricing_never_reads_the_clock(frozen):
     started = datetime(2026, 10, 25, 0, 50, tzinfo=UTC)
     expected = pricing.price(PARIS_STANDARD, started, started + timedelta(minutes=20))
 
@@ -51,7 +51,7 @@ def test_pitfall_6_pricing_never_reads_the_clock(frozen):
 
 
 @pytest.mark.django_db(transaction=True)
-def test_pitfall_9_a_number_cannot_be_taken_outside_a_transaction():
+def test_a_number_cannot_be_taken_outside_a_transaction():
     with pytest.raises(RuntimeError):
         numbering.take_number("PAR-2026")
     assert not Sequence.objects.exists()
@@ -59,7 +59,7 @@ def test_pitfall_9_a_number_cannot_be_taken_outside_a_transaction():
 
 @pytest.mark.django_db
 @time_machine.travel(NOW, tick=False)
-def test_pitfall_10_quotes_and_refused_ends_take_no_number(member_client, vehicle, tariff):
+def test_quotes_and_refused_ends_take_no_number(member_client, vehicle, tariff):
     member_client.post(
         "/api/quotes/",
         {"vehicle": vehicle.plate, "started_at": "2026-06-01T10:00:00+02:00",
@@ -84,7 +84,7 @@ def test_pitfall_10_quotes_and_refused_ends_take_no_number(member_client, vehicl
 
 
 @pytest.mark.django_db(transaction=True)
-def test_pitfall_11_the_database_refuses_a_second_document_with_the_same_number():
+def test_the_database_refuses_a_second_document_with_the_same_number():
     invoice = issue(UserFactory().pk)
     fields = {
         f.attname: getattr(invoice, f.attname)
@@ -97,13 +97,13 @@ def test_pitfall_11_the_database_refuses_a_second_document_with_the_same_number(
         Invoice.objects.create(**fields)
 
 
-def test_pitfall_12_no_request_wide_transaction():
+def test_no_request_wide_transaction():
     assert settings.DATABASES["default"]["ATOMIC_REQUESTS"] is False
 
 
 @pytest.mark.django_db(transaction=True)
 @time_machine.travel(NOW, tick=False)
-def test_pitfall_12_a_request_reaches_its_use_case_outside_any_transaction(monkeypatch):
+def test_a_request_reaches_its_use_case_outside_any_transaction(monkeypatch):
     from rentals import lifecycle
     from tests.conftest import client_for
     from tests.factories import MemberFactory, TariffFactory, VehicleFactory, ZoneFactory
@@ -129,7 +129,7 @@ def test_pitfall_12_a_request_reaches_its_use_case_outside_any_transaction(monke
 
 
 @pytest.mark.django_db(transaction=True)
-def test_pitfall_13_a_deadlock_reruns_the_whole_use_case():
+def test_a_deadlock_reruns_the_whole_use_case():
     from django.db import OperationalError
 
     attempts = []
@@ -148,7 +148,7 @@ def test_pitfall_13_a_deadlock_reruns_the_whole_use_case():
 
 
 @pytest.mark.django_db(transaction=True)
-def test_pitfall_13_other_database_errors_are_not_retried():
+def test_other_database_errors_are_not_retried():
     from django.db import OperationalError
 
     attempts = []
@@ -168,12 +168,12 @@ def test_use_cases_never_nest():
         run_in_transaction(lambda: None)
 
 
-def test_pitfall_18_the_sequence_counters_are_not_in_the_admin():
+def test_the_sequence_counters_are_not_in_the_admin():
     assert not admin.site.is_registered(Sequence)
 
 
 @pytest.mark.django_db
-def test_pitfall_18_the_counters_live_in_the_invoices_database():
+def test_the_counters_live_in_the_invoices_database():
     from django.db import router
 
     assert router.db_for_write(Sequence) == router.db_for_write(Invoice)
@@ -181,7 +181,7 @@ def test_pitfall_18_the_counters_live_in_the_invoices_database():
 
 @pytest.mark.django_db
 @time_machine.travel(NOW, tick=False)
-def test_pitfall_5_invoice_filters_are_half_open(finance_client, member, monkeypatch):
+def test_invoice_filters_are_half_open(finance_client, member, monkeypatch):
     instants = [datetime(2026, 5, 31, 22, 0, tzinfo=UTC), datetime(2026, 6, 1, 22, 0, tzinfo=UTC)]
     for instant in instants:
         monkeypatch.setattr(clock, "read_database_clock", lambda instant=instant: instant)
@@ -197,7 +197,7 @@ def test_pitfall_5_invoice_filters_are_half_open(finance_client, member, monkeyp
 
 @pytest.mark.django_db
 @time_machine.travel(NOW, tick=False)
-def test_pitfall_19_a_phone_retrying_an_end_gets_one_invoice(member_client, vehicle, tariff):
+def test_a_phone_retrying_an_end_gets_one_invoice(member_client, vehicle, tariff):
     rental_id = member_client.post(
         "/api/rentals/", {"vehicle": vehicle.plate}, format="json"
     ).json()["id"]
@@ -214,7 +214,7 @@ def test_pitfall_19_a_phone_retrying_an_end_gets_one_invoice(member_client, vehi
 
 
 @pytest.mark.django_db
-def test_pitfall_2_invoice_filters_refuse_a_naive_instant(finance_client):
+def test_invoice_filters_refuse_a_naive_instant(finance_client):
     response = finance_client.get("/api/invoices/", {"issued_from": "2026-06-01T00:00:00"})
 
     assert response.status_code == 400
