@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
@@ -44,3 +45,40 @@ class Rental(models.Model):
 
     def __str__(self) -> str:
         return f"rental {self.pk}"
+
+
+class MemberCharge(models.Model):
+    """A one-off charge of a member (a fee, a cost passed through), invoiced when recorded.
+
+    The invoice's subject: one charge, one invoice. Kept with rentals because a charge may
+    relate to a rental (cleaning after it, a late return).
+    """
+
+    member = models.ForeignKey("fleet.Member", on_delete=models.PROTECT, related_name="charges")
+    # The zone whose currency, VAT and invoice series bill it.
+    zone = models.ForeignKey("fleet.Zone", on_delete=models.PROTECT, related_name="+")
+    rental = models.ForeignKey(
+        Rental, on_delete=models.PROTECT, null=True, blank=True, related_name="charges"
+    )
+    note = models.TextField(blank=True, default="")
+    charged_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    # The charging request's Idempotency-Key: the same request never charges twice.
+    request_key = models.CharField(max_length=255, blank=True, default="")
+    invoice = models.OneToOneField(
+        "billing.Invoice", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    charged_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["charged_by", "request_key"],
+                condition=~Q(request_key=""),
+                name="member_charge_unique_request_key",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"charge {self.pk}"
