@@ -94,6 +94,8 @@ class MemberCreateSerializer(StrictSerializer):
 
 
 class MemberSerializer(serializers.ModelSerializer):
+    # One id for the member across the API: the ``member`` of their invoices and exports.
+    id = serializers.IntegerField(source="user_id", read_only=True)
     username = serializers.CharField(source="user.username")
     created_at = InstantField(read_only=True)
 

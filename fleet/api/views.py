@@ -153,3 +153,6 @@ class MemberDetail(generics.RetrieveAPIView):
     permission_classes = [IsFleet]
     serializer_class = serializers.MemberSerializer
     queryset = Member.objects.select_related("user")
+    # A member's id is its account's: the ``member`` of its invoices.
+    lookup_field = "user_id"
+    lookup_url_kwarg = "pk"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from fleet.models import Member, Tariff
+from tests.conftest import client_for
 
 pytestmark = pytest.mark.django_db
 
@@ -190,3 +191,30 @@ def test_a_weak_password_or_taken_username_is_refused(fleet_client, member):
 
     assert (weak.status_code, weak.json()["code"]) == (400, "weak_password")
     assert (taken.status_code, taken.json()["code"]) == (409, "username_taken")
+
+
+def test_a_members_id_is_the_member_of_their_invoices(
+    fleet_client, finance_client, vehicle, tariff
+):
+    # Staff accounts come first, so account ids and profile ids differ in this database.
+    created = fleet_client.post(
+        "/api/members/",
+        {
+            "username": "erin",
+            "password": "a-long-test-password",
+            "plan": "standard",
+            "billing_name": "Erin",
+            "billing_address": "Paris",
+        },
+        format="json",
+    ).json()
+    member = Member.objects.get(user__username="erin")
+    member_client = client_for(member.user)
+    rental = member_client.post("/api/rentals/", {"vehicle": vehicle.plate}, format="json").json()
+    ended = member_client.post(f"/api/rentals/{rental['id']}/end/", {}, format="json").json()
+
+    assert member.pk != member.user_id
+    assert created["id"] == ended["invoice"]["member"] == member.user_id
+    assert fleet_client.get(f"/api/members/{created['id']}/").json()["username"] == "erin"
+    listed = finance_client.get("/api/invoices/", {"member": created["id"]}).json()["results"]
+    assert [invoice["number"] for invoice in listed] == [ended["invoice"]["number"]]

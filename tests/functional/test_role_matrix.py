@@ -94,7 +94,7 @@ FILL = {
     "zone": lambda w: w.zone.code,
     "plate": lambda w: w.plates[0],
     "tariff": lambda w: w.tariff.pk,
-    "member": lambda w: w.member.pk,
+    "member": lambda w: w.member.user_id,
     "ended_rental": lambda w: w.ended_rental,
     "open_rental": lambda w: w.open_rental(),
     "invoice": lambda w: w.invoice,
