@@ -38,8 +38,14 @@ def publish_tariff(
     minimum_minutes: int,
     daily_cap: Decimal | None,
     now: datetime,
+    park_per_minute: Decimal | None = None,
+    per_km: Decimal = Decimal(0),
+    included_km: int = 0,
 ) -> Tariff:
     """Store a new tariff after the pricing core has accepted it.
+
+    Without ``park_per_minute``, ``per_km`` and ``included_km`` it prices exactly as a tariff
+    did before parking and distance existed.
 
     Raises:
         pricing.InvalidTariff: bands unsorted or repeated, negative amounts, and the like.
@@ -53,6 +59,9 @@ def publish_tariff(
         unlock_fee=unlock_fee,
         minimum_minutes=minimum_minutes,
         daily_cap=daily_cap,
+        park_per_minute=park_per_minute,
+        per_km=per_km,
+        included_km=included_km,
     )
 
     exists = TariffExists(
@@ -69,6 +78,9 @@ def publish_tariff(
                 unlock_fee=unlock_fee,
                 minimum_minutes=minimum_minutes,
                 daily_cap=daily_cap,
+                park_per_minute=park_per_minute,
+                per_km=per_km,
+                included_km=included_km,
                 created_at=now,
             )
     except IntegrityError as exc:
@@ -114,4 +126,7 @@ def to_pricing_tariff(tariff: Tariff) -> pricing.Tariff:
         unlock_fee=tariff.unlock_fee,
         minimum_minutes=tariff.minimum_minutes,
         daily_cap=tariff.daily_cap,
+        park_per_minute=tariff.park_per_minute,
+        per_km=tariff.per_km,
+        included_km=tariff.included_km,
     )

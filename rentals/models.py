@@ -16,6 +16,8 @@ class Rental(models.Model):
     started_at = models.DateTimeField()
     ended_at = models.DateTimeField(null=True, blank=True)
     minutes = models.PositiveIntegerField(null=True, blank=True)
+    # What the car's odometer says it drove, in km with one decimal, given at the end.
+    distance_km = models.DecimalField(max_digits=8, decimal_places=1, null=True, blank=True)
     invoice = models.OneToOneField(
         "billing.Invoice", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
@@ -45,6 +47,34 @@ class Rental(models.Model):
 
     def __str__(self) -> str:
         return f"rental {self.pk}"
+
+
+class ParkedInterval(models.Model):
+    """A pause of a rental, half-open ``[paused_at, resumed_at)``; open while parked.
+
+    Intervals of one rental follow each other without overlapping: every pause, resume and
+    end takes the rental's row lock first, so they are recorded one at a time, in order.
+    """
+
+    rental = models.ForeignKey(Rental, on_delete=models.PROTECT, related_name="parked_intervals")
+    paused_at = models.DateTimeField()
+    resumed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["rental"],
+                condition=Q(resumed_at__isnull=True),
+                name="parked_interval_one_open_per_rental",
+            ),
+            models.CheckConstraint(
+                condition=Q(resumed_at__isnull=True) | Q(resumed_at__gte=models.F("paused_at")),
+                name="parked_interval_resumes_after_pause",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"rental {self.rental_id} parked from {self.paused_at.isoformat()}"
 
 
 class MemberCharge(models.Model):

@@ -52,6 +52,13 @@ class TariffSerializer(StrictSerializer):
     unlock_fee = MoneyField()
     minimum_minutes = serializers.IntegerField(min_value=0, max_value=24 * 60)
     daily_cap = MoneyField(allow_null=True)
+    park_per_minute = MoneyField(
+        required=False, allow_null=True, help_text="null or omitted: parked minutes cost as driving"
+    )
+    per_km = MoneyField(required=False, help_text='per km beyond included_km; omitted: "0.00"')
+    included_km = serializers.IntegerField(
+        required=False, min_value=0, max_value=1_000_000, help_text="km included per rental"
+    )
     created_at = InstantField(read_only=True)
 
     def validate_valid_from(self, value: Any) -> Any:
@@ -80,6 +87,11 @@ class TariffSerializer(StrictSerializer):
             "daily_cap": None
             if instance.daily_cap is None
             else money.format_rate(instance.daily_cap, currency),
+            "park_per_minute": None
+            if instance.park_per_minute is None
+            else money.format_rate(instance.park_per_minute, currency),
+            "per_km": money.format_rate(instance.per_km, currency),
+            "included_km": instance.included_km,
             "currency": currency,
             "created_at": self.fields["created_at"].to_representation(instance.created_at),
         }

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 from django.db.models import Q, QuerySet
@@ -108,6 +109,9 @@ class TariffList(generics.ListCreateAPIView):
             unlock_fee=data["unlock_fee"],
             minimum_minutes=data["minimum_minutes"],
             daily_cap=data["daily_cap"],
+            park_per_minute=data.get("park_per_minute"),
+            per_km=data.get("per_km", Decimal(0)),
+            included_km=data.get("included_km", 0),
             now=timezone.now(),
         )
         return Response(self.get_serializer(tariff).data, status=status.HTTP_201_CREATED)

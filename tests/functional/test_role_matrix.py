@@ -52,6 +52,12 @@ class World:
             self.values["open_rental"] = rental.pk
         return self.values["open_rental"]
 
+    def parked_rental(self) -> int:
+        """The member's open rental, parked (so that it can be resumed)."""
+        rental_id = self.open_rental()
+        lifecycle.pause_rental(member=self.member, rental_id=rental_id, at=None, now=timezone.now())
+        return rental_id
+
 
 @pytest.fixture(autouse=True)
 def fast_passwords_and_fresh_throttle(settings):
@@ -97,6 +103,7 @@ FILL = {
     "member": lambda w: w.member.user_id,
     "ended_rental": lambda w: w.ended_rental,
     "open_rental": lambda w: w.open_rental(),
+    "parked_rental": lambda w: w.parked_rental(),
     "invoice": lambda w: w.invoice,
 }
 
@@ -136,6 +143,7 @@ BODIES = {
     },
     "start": lambda w: {"vehicle": w.plates[2]},
     "end": {},
+    "event": {},
     "credit": {"amount": "1.00", "reason": "goodwill"},
     "token": lambda w: {"username": w.member.user.username, "password": PASSWORD},
 }
@@ -181,6 +189,10 @@ MATRIX = [
         body="start"),
     Row("GET",  "/api/rentals/{id}/",                    (401, 200, 404, 403, 403, 403),
         fill={"id": "ended_rental"}),
+    Row("POST", "/api/rentals/{id}/pause/",              (401, 200, 404, 403, 403, 403),
+        fill={"id": "open_rental"}, body="event"),
+    Row("POST", "/api/rentals/{id}/resume/",             (401, 200, 404, 403, 403, 403),
+        fill={"id": "parked_rental"}, body="event"),
     Row("POST", "/api/rentals/{id}/end/",                (401, 200, 404, 403, 403, 403),
         fill={"id": "open_rental"}, body="end"),
     Row("GET",  "/api/invoices/",                        (401, 200, 200, 403, 200, 200)),
