@@ -4,24 +4,31 @@ from __future__ import annotations
 
 from typing import Any
 
+from drf_spectacular.utils import extend_schema_serializer
 from rest_framework import serializers
 
 from api.fields import InstantField, StrictSerializer
+from api.schema import local_instant, utc_instant
 from billing import money
 from billing.api.serializers import InvoiceSerializer, LineSerializer, line_data
 from core.localtime import local_iso, utc_iso
 from rentals.models import Rental
 
 
+# Request bodies' components are named by COMPONENT_SPLIT_REQUEST, which adds "Request":
+# StartRequest, EndRequest, QuoteRequest, never QuoteRequestRequest.
+@extend_schema_serializer(component_name="Start")
 class StartRequestSerializer(StrictSerializer):
     vehicle = serializers.CharField(max_length=20, help_text="plate")
     started_at = InstantField(required=False, help_text="omitted: now; no offset: local time")
 
 
+@extend_schema_serializer(component_name="End")
 class EndRequestSerializer(StrictSerializer):
     ended_at = InstantField(required=False, help_text="omitted: now; no offset: local time")
 
 
+@extend_schema_serializer(component_name="Quote")
 class QuoteRequestSerializer(StrictSerializer):
     vehicle = serializers.CharField(max_length=20, help_text="plate")
     started_at = InstantField(required=False)
@@ -30,10 +37,10 @@ class QuoteRequestSerializer(StrictSerializer):
 
 class QuoteSerializer(serializers.Serializer):
     vehicle = serializers.CharField()
-    started_at = serializers.CharField()
-    started_at_local = serializers.CharField()
-    ended_at = serializers.CharField()
-    ended_at_local = serializers.CharField()
+    started_at = utc_instant()
+    started_at_local = local_instant()
+    ended_at = utc_instant()
+    ended_at_local = local_instant()
     minutes = serializers.IntegerField()
     total = serializers.CharField()
     currency = serializers.CharField()
@@ -59,10 +66,10 @@ class RentalSerializer(serializers.Serializer):
     vehicle = serializers.CharField()
     zone = serializers.CharField()
     status = serializers.ChoiceField(choices=["open", "ended"])
-    started_at = serializers.CharField()
-    started_at_local = serializers.CharField()
-    ended_at = serializers.CharField(allow_null=True)
-    ended_at_local = serializers.CharField(allow_null=True)
+    started_at = utc_instant()
+    started_at_local = local_instant()
+    ended_at = utc_instant(allow_null=True, help_text="UTC, with Z; null while open")
+    ended_at_local = local_instant(allow_null=True)
     minutes = serializers.IntegerField(allow_null=True)
     total = serializers.CharField(allow_null=True)
     currency = serializers.CharField()
