@@ -190,6 +190,8 @@ SPECTACULAR_SETTINGS = {
         "api.schema.document_idempotency_key",
     ],
     "COMPONENT_SPLIT_REQUEST": True,
+    # The edge's base serializers document themselves, not every serializer built on them.
+    "GET_LIB_DOC_EXCLUDES": "api.schema.doc_excludes",
 }
 
 # Shared by every app server (the token throttle counts here); created by a migration.

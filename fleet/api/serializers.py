@@ -5,6 +5,7 @@ from typing import Any
 from rest_framework import serializers
 
 from api.fields import InstantField, MoneyField, StrictModelSerializer, StrictSerializer
+from api.schema import local_instant
 from billing import money
 from core.localtime import local_iso
 from fleet.models import Member, Tariff, Vehicle, Zone
@@ -47,7 +48,7 @@ class TariffSerializer(StrictSerializer):
     zone = serializers.SlugRelatedField(slug_field="code", queryset=Zone.objects.all())
     plan = serializers.SlugField(max_length=40)
     valid_from = InstantField()
-    valid_from_local = serializers.CharField(read_only=True)
+    valid_from_local = local_instant(read_only=True)
     bands = BandSerializer(many=True, allow_empty=False)
     unlock_fee = MoneyField()
     minimum_minutes = serializers.IntegerField(min_value=0, max_value=24 * 60)

@@ -6,10 +6,11 @@ import re
 from decimal import Decimal
 from typing import Any, Final
 
-from drf_spectacular.utils import extend_schema_field
+from drf_spectacular.utils import extend_schema_field, extend_schema_serializer
 from rest_framework import serializers
 
 from api.fields import InstantField, StrictSerializer
+from api.schema import local_instant, utc_instant
 from billing import money
 from billing.api.serializers import InvoiceSerializer, LineSerializer, line_data
 from core.localtime import local_iso, utc_iso
@@ -40,16 +41,21 @@ class DistanceField(serializers.Field):
         return str(value)
 
 
+# Request bodies' components are named by COMPONENT_SPLIT_REQUEST, which adds "Request":
+# StartRequest, EndRequest, QuoteRequest, never QuoteRequestRequest.
+@extend_schema_serializer(component_name="Start")
 class StartRequestSerializer(StrictSerializer):
     vehicle = serializers.CharField(max_length=20, help_text="plate")
     started_at = InstantField(required=False, help_text="omitted: now; no offset: local time")
 
 
+@extend_schema_serializer(component_name="End")
 class EndRequestSerializer(StrictSerializer):
     ended_at = InstantField(required=False, help_text="omitted: now; no offset: local time")
     distance_km = DistanceField(required=False, help_text="km driven; omitted: 0")
 
 
+@extend_schema_serializer(component_name="RentalEvent")
 class EventRequestSerializer(StrictSerializer):
     at = InstantField(required=False, help_text="omitted: now; no offset: local time")
 
@@ -63,6 +69,7 @@ class QuotedPauseSerializer(StrictSerializer):
         return {"from": InstantField(help_text="paused at (included)"), **fields}
 
 
+@extend_schema_serializer(component_name="Quote")
 class QuoteRequestSerializer(StrictSerializer):
     vehicle = serializers.CharField(max_length=20, help_text="plate")
     started_at = InstantField(required=False)
@@ -73,10 +80,10 @@ class QuoteRequestSerializer(StrictSerializer):
 
 class QuoteSerializer(serializers.Serializer):
     vehicle = serializers.CharField()
-    started_at = serializers.CharField()
-    started_at_local = serializers.CharField()
-    ended_at = serializers.CharField()
-    ended_at_local = serializers.CharField()
+    started_at = utc_instant()
+    started_at_local = local_instant()
+    ended_at = utc_instant()
+    ended_at_local = local_instant()
     minutes = serializers.IntegerField()
     total = serializers.CharField()
     currency = serializers.CharField()
@@ -99,16 +106,12 @@ class QuoteSerializer(serializers.Serializer):
 
 class ParkedIntervalSerializer(serializers.Serializer):
     # "from"/"to" as in quotes; "to" is null while the rental is parked.
-    to = serializers.CharField(allow_null=True)
-    to_local = serializers.CharField(allow_null=True)
+    to = utc_instant(allow_null=True, help_text="UTC, with Z; null while parked")
+    to_local = local_instant(allow_null=True)
 
     def get_fields(self) -> dict[str, serializers.Field]:
         fields = super().get_fields()
-        return {
-            "from": serializers.CharField(),
-            "from_local": serializers.CharField(),
-            **fields,
-        }
+        return {"from": utc_instant(), "from_local": local_instant(), **fields}
 
 
 def _interval_data(interval: ParkedInterval, time_zone: str) -> dict[str, Any]:
@@ -127,10 +130,10 @@ class RentalSerializer(serializers.Serializer):
     zone = serializers.CharField()
     status = serializers.ChoiceField(choices=["open", "ended"])
     state = serializers.ChoiceField(choices=["driving", "parked", "ended"])
-    started_at = serializers.CharField()
-    started_at_local = serializers.CharField()
-    ended_at = serializers.CharField(allow_null=True)
-    ended_at_local = serializers.CharField(allow_null=True)
+    started_at = utc_instant()
+    started_at_local = local_instant()
+    ended_at = utc_instant(allow_null=True, help_text="UTC, with Z; null while open")
+    ended_at_local = local_instant(allow_null=True)
     parked = ParkedIntervalSerializer(many=True)
     distance_km = serializers.CharField(allow_null=True, help_text="km, once ended")
     minutes = serializers.IntegerField(allow_null=True)
