@@ -8,6 +8,7 @@ tests run on both backends; on PostgreSQL they are the ones that used to fail.
 from __future__ import annotations
 
 import pytest
+from django.test import Client
 
 from tests.conftest import client_for, staff
 from tests.factories import UserFactory, ZoneFactory
@@ -95,3 +96,13 @@ def test_a_nul_in_an_idempotency_key_is_refused(debug, invoice):
 
     assert response.status_code == 400
     assert response.json()["code"] == "nul_character"
+
+
+def test_the_admin_audit_of_a_series_with_a_nul_names_it_unknown(invoice):
+    client = Client(raise_request_exception=False)
+    client.force_login(staff("finance"))
+
+    response = client.get("/admin/billing/invoice/audit/", {"series": "PAR\x00"})
+
+    assert response.status_code == 200
+    assert "was ever issued in series" in response.content.decode()
