@@ -205,5 +205,5 @@ def _vat_rate_text(vat_rate: Decimal | None) -> str | None:
 # COMPONENT_SPLIT_REQUEST adds "Request" to request bodies' names: CreditNoteRequest.
 @extend_schema_serializer(component_name="CreditNote")
 class CreditNoteRequestSerializer(StrictSerializer):
-    amount = MoneyField(below=Decimal(10) ** 15)
+    amount = MoneyField(below=Decimal(10) ** 15, signed=True)  # zero or less: invalid_credit
     reason = serializers.CharField(max_length=1000)

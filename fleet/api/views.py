@@ -3,9 +3,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import Q, QuerySet
 from django.utils import timezone
-from django_filters import rest_framework as filters
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import generics, status
 from rest_framework.request import Request
@@ -15,7 +13,7 @@ from api.idempotency.keys import idempotent
 from api.permissions import IsFleet
 from api.schema import LIST, READ, WRITE, errors
 from fleet import members, tariffs, zones
-from fleet.api import serializers
+from fleet.api import filters, serializers
 from fleet.models import Member, Tariff, Vehicle, Zone
 
 
@@ -44,20 +42,6 @@ class ZoneDetail(generics.RetrieveAPIView):
     lookup_field = "code"
 
 
-class VehicleFilter(filters.FilterSet):
-    zone = filters.CharFilter(field_name="zone__code")
-    available = filters.BooleanFilter(method="filter_available")
-
-    class Meta:
-        model = Vehicle
-        fields = ["zone", "status", "available"]
-
-    def filter_available(self, queryset: QuerySet, name: str, value: bool) -> QuerySet:
-        # In service and in no open rental (the reverse relation, so fleet imports no rentals).
-        available = Q(status=Vehicle.Status.AVAILABLE) & ~Q(rentals__status="OPEN")
-        return queryset.filter(available) if value else queryset.exclude(available)
-
-
 @extend_schema_view(
     get=extend_schema(responses={200: serializers.VehicleSerializer(many=True), **errors(*LIST)}),
     post=extend_schema(responses={201: serializers.VehicleSerializer, **errors(*WRITE)}),
@@ -66,7 +50,7 @@ class VehicleList(generics.ListCreateAPIView):
     permission_classes = [IsFleet]
     serializer_class = serializers.VehicleSerializer
     queryset = Vehicle.objects.select_related("zone")
-    filterset_class = VehicleFilter
+    filterset_class = filters.VehicleFilter
 
     @idempotent
     def post(self, request: Request) -> Response:
@@ -94,7 +78,7 @@ class TariffList(generics.ListCreateAPIView):
     permission_classes = [IsFleet]
     serializer_class = serializers.TariffSerializer
     queryset = Tariff.objects.select_related("zone").prefetch_related("bands")
-    filterset_fields = ["plan"]
+    filterset_class = filters.TariffFilter
 
     @idempotent
     def post(self, request: Request) -> Response:

@@ -17,7 +17,6 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-from django.core.cache import cache
 from django.utils import timezone
 
 from rentals import lifecycle
@@ -60,9 +59,8 @@ class World:
 
 
 @pytest.fixture(autouse=True)
-def fast_passwords_and_fresh_throttle(settings):
+def fast_passwords(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-    cache.clear()
 
 
 @pytest.fixture
