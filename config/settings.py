@@ -322,8 +322,8 @@ OUTBOX = {
     ),
     # A worker silent this long is presumed dead and its jobs run again (at least once).
     "STALLED_AFTER_SECONDS": float(os.environ.get("OUTBOX_STALLED_AFTER_SECONDS", "60")),
-    # How often workers look for such jobs (cron, seconds first).
-    "STALLED_CRON": os.environ.get("OUTBOX_STALLED_CRON", "*/30 * * * * *"),
+    # How often workers look for such jobs (cron with a sixth field, the seconds, last).
+    "STALLED_CRON": os.environ.get("OUTBOX_STALLED_CRON", "* * * * * */30"),
     # Finished jobs are kept this long (the deliveries keep their own history).
     "KEEP_FINISHED_HOURS": int(os.environ.get("OUTBOX_KEEP_FINISHED_HOURS", "72")),
 }
