@@ -37,12 +37,13 @@ class Invoice(IssuedDocument):
     seller_address = models.TextField()
     seller_vat_id = models.CharField(max_length=40)
     # Version 2: the rest of the legal mentions (CGI annexe II art. 242 nonies A), as printed.
-    seller_legal_form = models.CharField(max_length=200, blank=True, default="")
-    seller_siren = models.CharField(max_length=9, blank=True, default="")
+    seller_legal_form = models.CharField(max_length=200, blank=True, default="", db_default="")
+    seller_siren = models.CharField(max_length=9, blank=True, default="", db_default="")
     # A business customer's identity (blank for a consumer) and its payment terms in days.
-    buyer_company = models.CharField(max_length=200, blank=True, default="")
-    buyer_siren = models.CharField(max_length=9, blank=True, default="")
-    buyer_vat_id = models.CharField(max_length=20, blank=True, default="")
+    # Database defaults too: rows written by SQL alone (benchmarks, tests) stay valid.
+    buyer_company = models.CharField(max_length=200, blank=True, default="", db_default="")
+    buyer_siren = models.CharField(max_length=9, blank=True, default="", db_default="")
+    buyer_vat_id = models.CharField(max_length=20, blank=True, default="", db_default="")
     payment_terms_days = models.PositiveSmallIntegerField(null=True, blank=True)
     # What was billed ("rental" and its id, a fee, a pass period): the producer names it.
     subject_kind = models.CharField(max_length=20)

@@ -230,7 +230,6 @@ BILLING = {
     "SELLER_LEGAL_FORM": os.environ.get("SELLER_LEGAL_FORM", "SAS au capital de 10 000 €"),
     "SELLER_SIREN": os.environ.get("SELLER_SIREN", "123456782"),
     "SELLER_ADDRESS": os.environ.get("SELLER_ADDRESS", "1 rue de Rivoli, 75001 Paris, France"),
-    "SELLER_COUNTRY": os.environ.get("SELLER_COUNTRY", "FR"),
     "SELLER_VAT_ID": os.environ.get("SELLER_VAT_ID", "FR11123456782"),
     # Business customers pay within this many days of the issue date (Code de commerce
     # L441-10: at most 60); consumers pay by card when the invoice is issued.

@@ -114,10 +114,10 @@ class Member(models.Model):
     plan = models.SlugField(max_length=40)
     billing_name = models.CharField(max_length=200)
     billing_address = models.TextField()
-    company_name = models.CharField(max_length=200, blank=True, default="")
-    siren = models.CharField(max_length=9, blank=True, default="")
+    company_name = models.CharField(max_length=200, blank=True, default="", db_default="")
+    siren = models.CharField(max_length=9, blank=True, default="", db_default="")
     # The buyer's intra-community VAT number, when it has one.
-    vat_id = models.CharField(max_length=20, blank=True, default="")
+    vat_id = models.CharField(max_length=20, blank=True, default="", db_default="")
     created_at = models.DateTimeField()
 
     class Meta:

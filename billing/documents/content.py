@@ -2,7 +2,9 @@
 
 Everything printed comes from the issued row (its snapshot of the seller and the buyer,
 its lines, its VAT per rate, its dates), never from settings or the clock, so that
-rendering the same document again gives the same bytes. Amounts before VAT per line are
+rendering the same document again gives the same bytes. Even the countries of the XML are
+read from the snapshot: the seller's from its VAT number, a buyer's from its own or else
+the seller's (members are billed where the operator is established). Amounts before VAT per line are
 shared out of each rate's net (one rounding per rate, as the invoice applied it), so the
 lines add up to the totals per rate exactly (EN 16931 BR-S-08).
 """
@@ -13,8 +15,6 @@ import datetime as dt
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from zoneinfo import ZoneInfo
-
-from django.conf import settings
 
 from billing import charges, money, queries
 from billing.models import CreditNote, Invoice
@@ -178,8 +178,7 @@ def _seller(invoice: Invoice) -> Party:
     return Party(
         name=invoice.seller_name,
         address=invoice.seller_address,
-        # The snapshot has no country: documents are issued from France (SELLER_COUNTRY).
-        country=settings.BILLING["SELLER_COUNTRY"],
+        country=_country(invoice.seller_vat_id, "FR"),
         legal_form=invoice.seller_legal_form,
         siren=invoice.seller_siren,
         vat_id=invoice.seller_vat_id,
@@ -190,11 +189,19 @@ def _buyer(invoice: Invoice) -> Party:
     return Party(
         name=invoice.billing_name,
         address=invoice.billing_address,
-        country=settings.BILLING["SELLER_COUNTRY"],
+        country=_country(invoice.buyer_vat_id, _country(invoice.seller_vat_id, "FR")),
         company=invoice.buyer_company,
         siren=invoice.buyer_siren,
         vat_id=invoice.buyer_vat_id,
     )
+
+
+def _country(vat_id: str, default: str) -> str:
+    """Return the ISO 3166 country of a VAT number's prefix (Greece writes EL), or ``default``."""
+    prefix = vat_id[:2].upper()
+    if len(prefix) == 2 and prefix.isalpha():
+        return "GR" if prefix == "EL" else prefix
+    return default
 
 
 def _lines(

@@ -39,17 +39,17 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name="invoice",
             name="buyer_company",
-            field=models.CharField(blank=True, default="", max_length=200),
+            field=models.CharField(blank=True, db_default="", default="", max_length=200),
         ),
         migrations.AddField(
             model_name="invoice",
             name="buyer_siren",
-            field=models.CharField(blank=True, default="", max_length=9),
+            field=models.CharField(blank=True, db_default="", default="", max_length=9),
         ),
         migrations.AddField(
             model_name="invoice",
             name="buyer_vat_id",
-            field=models.CharField(blank=True, default="", max_length=20),
+            field=models.CharField(blank=True, db_default="", default="", max_length=20),
         ),
         migrations.AddField(
             model_name="invoice",
@@ -59,12 +59,12 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name="invoice",
             name="seller_legal_form",
-            field=models.CharField(blank=True, default="", max_length=200),
+            field=models.CharField(blank=True, db_default="", default="", max_length=200),
         ),
         migrations.AddField(
             model_name="invoice",
             name="seller_siren",
-            field=models.CharField(blank=True, default="", max_length=9),
+            field=models.CharField(blank=True, db_default="", default="", max_length=9),
         ),
         migrations.CreateModel(
             name="DocumentLink",

@@ -14,17 +14,17 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name="member",
             name="company_name",
-            field=models.CharField(blank=True, default="", max_length=200),
+            field=models.CharField(blank=True, db_default="", default="", max_length=200),
         ),
         migrations.AddField(
             model_name="member",
             name="siren",
-            field=models.CharField(blank=True, default="", max_length=9),
+            field=models.CharField(blank=True, db_default="", default="", max_length=9),
         ),
         migrations.AddField(
             model_name="member",
             name="vat_id",
-            field=models.CharField(blank=True, default="", max_length=20),
+            field=models.CharField(blank=True, db_default="", default="", max_length=20),
         ),
         migrations.AddConstraint(
             model_name="member",
