@@ -33,18 +33,27 @@ def run_jobs(*, rounds: int = 10) -> None:
     Needs committed data (``django_db(transaction=True)``): the worker's connections (its
     own on PostgreSQL) see only what was committed.
     """
+    from django.db import DEFAULT_DB_ALIAS, connections
+
     from core import outbox
 
     app = outbox.app()
     connector = app.connector
     worker_connector = connector.get_worker_connector() if outbox.is_transactional() else connector
-    with app.replace_connector(worker_connector):
-        for _ in range(rounds):
-            app.run_worker(
-                wait=False, install_signal_handlers=False, listen_notify=False, concurrency=1
-            )
-            if not _pending():
-                return
+    # Tasks run in the worker's threads, whose connections are closed after each task only
+    # when they are not persistent: none must outlive the test (its database is dropped).
+    database = connections.settings[DEFAULT_DB_ALIAS]
+    kept, database["CONN_MAX_AGE"] = database["CONN_MAX_AGE"], 0
+    try:
+        with app.replace_connector(worker_connector):
+            for _ in range(rounds):
+                app.run_worker(
+                    wait=False, install_signal_handlers=False, listen_notify=False, concurrency=1
+                )
+                if not _pending():
+                    return
+    finally:
+        database["CONN_MAX_AGE"] = kept
 
 
 def _pending() -> bool:
