@@ -11,7 +11,11 @@ PORT ?= 8000
 DATABASE_URL ?=
 export DATABASE_URL
 
-.PHONY: run test lint bench lock clean demo-db check-deploy
+.PHONY: run test lint bench lock clean demo-db check-deploy document-deps
+
+# WeasyPrint's system libraries (Pango, HarfBuzz) and the fonts documents are printed in,
+# from Debian; installed only when missing.
+DOCUMENT_PACKAGES := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core
 
 $(STAMP): pyproject.toml requirements.lock
 	@command -v $(PYTHON) >/dev/null || { echo "$(PYTHON) is required (Python 3.11)"; exit 1; }
@@ -29,10 +33,24 @@ demo-db: $(STAMP) var
 	DEBUG=1 $(BIN)/python manage.py migrate --no-input
 	DEBUG=1 $(BIN)/python manage.py loaddata demo
 
-run: demo-db
+document-deps:
+	@missing=$$(for package in $(DOCUMENT_PACKAGES); do \
+	  dpkg-query -W -f='$${db:Status-Status}' $$package 2>/dev/null | grep -q '^installed$$' \
+	    || echo $$package; done); \
+	if [ -n "$$missing" ]; then echo "installing" $$missing "(Debian)"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; fi
+
+# On SQLite each web process runs the jobs in a thread (core/outbox.py); on PostgreSQL a
+# worker process runs beside gunicorn, stopped with it. E-mails go to this console.
+run: demo-db document-deps
 	DEBUG=1 $(BIN)/python manage.py collectstatic --no-input --verbosity 0
 	@DEBUG=1 $(BIN)/python manage.py demo_help --base-url http://$(HOST):$(PORT)
-	DEBUG=1 GUNICORN_BIND=$(HOST):$(PORT) WEB_CONCURRENCY=2 $(BIN)/gunicorn -c config/gunicorn.py config.wsgi
+	@export DEBUG=1 PUBLIC_BASE_URL=http://$(HOST):$(PORT); \
+	case "$$DATABASE_URL" in \
+	  postgres*) $(BIN)/python manage.py procrastinate worker & worker=$$!; \
+	    trap 'kill $$worker 2>/dev/null' EXIT INT TERM ;; \
+	esac; \
+	GUNICORN_BIND=$(HOST):$(PORT) WEB_CONCURRENCY=2 $(BIN)/gunicorn -c config/gunicorn.py config.wsgi
 
 lint: $(STAMP) var
 	$(BIN)/ruff check .
@@ -41,7 +59,7 @@ lint: $(STAMP) var
 	$(BIN)/lint-imports --no-cache
 	SECRET_KEY=lint $(BIN)/python manage.py makemigrations --check --dry-run
 
-test: lint
+test: lint document-deps
 	@case "$$DATABASE_URL" in \
 	  postgres*) echo "== tests on PostgreSQL ($$DATABASE_URL): every test, PostgreSQL ones included"; \
 	    SECRET_KEY=test TESTING=1 $(BIN)/pytest -q ;; \

@@ -8,8 +8,10 @@ form never breaks the chains of documents issued before it (docs/reference/hash-
 - Version 2 (documents issued from the charge contract on): invoice lines carry description,
   quantity and unit, unit price, their own VAT rate or exemption reason, and the producer's
   details; the invoice's net and VAT are the sums per rate, and its ``vat_rate`` is the one
-  rate all its lines share (``null`` when they do not); a credit note carries its amount per
-  VAT rate of the invoice (``vat_breakdown``).
+  rate all its lines share (``null`` when they do not); the invoice also carries the rest of
+  what its PDF prints: the seller's legal form and SIREN, a business customer's company
+  name, SIREN and VAT number, and its payment terms in days; a credit note carries its
+  amount per VAT rate of the invoice (``vat_breakdown``).
 
 The form: UTF-8 JSON, keys sorted, no white space (``separators=(",", ":")``), non-ASCII kept
 as is; decimals as strings with exactly four decimal places (the stored precision); datetimes
@@ -46,7 +48,8 @@ _INVOICE_FIELDS: Final = {
         "number", "series", "sequence", "issued_at", "time_zone", "member_id",
         "billing_name", "billing_address", "seller_name", "seller_address", "seller_vat_id",
         "subject_kind", "subject_id", "period_started_at", "period_ended_at", "currency",
-        "net", "vat_rate", "vat", "total", "previous_hash",
+        "net", "vat_rate", "vat", "total", "previous_hash", "seller_legal_form",
+        "seller_siren", "buyer_company", "buyer_siren", "buyer_vat_id", "payment_terms_days",
     ),
 }  # fmt: skip
 _LINE_FIELDS: Final = {

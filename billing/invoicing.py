@@ -18,7 +18,7 @@ from django.db.models import Sum
 
 from billing import canonical, charges, money, numbering, queries
 from billing.models import CreditNote, Invoice, InvoiceLine
-from core import clock, transactions
+from core import clock, outbox, transactions
 from core.errors import ConflictError, DomainError, NotFoundError
 from core.transactions import RetryTransaction
 
@@ -53,11 +53,18 @@ class BrokenChain(RuntimeError):
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class BillingIdentity:
-    """Who is billed: the member's id and the identity printed on the invoice (a snapshot)."""
+    """Who is billed: the member's id and the identity printed on the invoice (a snapshot).
+
+    A business customer also has a company name and a SIREN (and maybe a VAT number): its
+    invoice prints them, with payment terms and the late-payment mentions.
+    """
 
     member_id: int
     billing_name: str
     billing_address: str
+    company_name: str = ""
+    siren: str = ""
+    vat_id: str = ""
 
 
 def issue_invoice(
@@ -99,6 +106,12 @@ def issue_invoice(
         seller_name=seller["SELLER_NAME"],
         seller_address=seller["SELLER_ADDRESS"],
         seller_vat_id=seller["SELLER_VAT_ID"],
+        seller_legal_form=seller["SELLER_LEGAL_FORM"],
+        seller_siren=seller["SELLER_SIREN"],
+        buyer_company=member.company_name,
+        buyer_siren=member.siren,
+        buyer_vat_id=member.vat_id,
+        payment_terms_days=seller["PAYMENT_TERMS_DAYS"] if member.siren else None,
         subject_kind=subject_kind,
         subject_id=subject_id,
         period_started_at=charge.started_at,
@@ -132,6 +145,11 @@ def issue_invoice(
     for line in lines:
         line.invoice = invoice
     InvoiceLine.objects.bulk_create(lines)
+
+    # After commit a worker renders and stores the PDF, e-mails it and raises
+    # invoice.issued: one job row, deferred here so that it commits (or not) with the invoice.
+    outbox.enqueue("billing.document_issued", kind="invoice", document_id=invoice.pk)
+
     return invoice
 
 
@@ -216,6 +234,10 @@ def issue_credit_note(
     )
     note.hash = canonical.document_hash(canonical.credit_note_content(note, invoice.number))
     note.save()
+
+    # After commit: render, store and e-mail the credit note, raise credit_note.issued.
+    outbox.enqueue("billing.document_issued", kind="credit_note", document_id=note.pk)
+
     return note
 
 

@@ -36,6 +36,15 @@ class Invoice(IssuedDocument):
     seller_name = models.CharField(max_length=200)
     seller_address = models.TextField()
     seller_vat_id = models.CharField(max_length=40)
+    # Version 2: the rest of the legal mentions (CGI annexe II art. 242 nonies A), as printed.
+    seller_legal_form = models.CharField(max_length=200, blank=True, default="", db_default="")
+    seller_siren = models.CharField(max_length=9, blank=True, default="", db_default="")
+    # A business customer's identity (blank for a consumer) and its payment terms in days.
+    # Database defaults too: rows written by SQL alone (benchmarks, tests) stay valid.
+    buyer_company = models.CharField(max_length=200, blank=True, default="", db_default="")
+    buyer_siren = models.CharField(max_length=9, blank=True, default="", db_default="")
+    buyer_vat_id = models.CharField(max_length=20, blank=True, default="", db_default="")
+    payment_terms_days = models.PositiveSmallIntegerField(null=True, blank=True)
     # What was billed ("rental" and its id, a fee, a pass period): the producer names it.
     subject_kind = models.CharField(max_length=20)
     subject_id = models.BigIntegerField()
@@ -73,6 +82,11 @@ class Invoice(IssuedDocument):
 
     def __str__(self) -> str:
         return self.number
+
+    @property
+    def is_business(self) -> bool:
+        """Whether it was issued to a business customer (it names the buyer's SIREN)."""
+        return bool(self.buyer_siren)
 
 
 class InvoiceLine(IssuedDocument):
@@ -151,3 +165,68 @@ class CreditNote(IssuedDocument):
 
     def __str__(self) -> str:
         return self.number
+
+
+class StoredDocument(IssuedDocument):
+    """The rendered file of one invoice or credit note: where it is stored and its SHA-256.
+
+    Written once, after the document's transaction committed, by the worker that rendered
+    it; like the documents it is never changed (the same database guards), and the file it
+    names is never overwritten.
+    """
+
+    invoice = models.OneToOneField(
+        Invoice, on_delete=models.PROTECT, null=True, blank=True, related_name="stored"
+    )
+    credit_note = models.OneToOneField(
+        CreditNote, on_delete=models.PROTECT, null=True, blank=True, related_name="stored"
+    )
+    storage_name = models.CharField(max_length=255, unique=True)
+    sha256 = models.CharField(max_length=64)
+    size = models.PositiveIntegerField()
+    # What rendered it (template and library versions): the same renderer, the same bytes.
+    renderer = models.CharField(max_length=200)
+    rendered_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(invoice__isnull=False, credit_note__isnull=True)
+                | Q(invoice__isnull=True, credit_note__isnull=False),
+                name="stored_document_of_one_document",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.storage_name
+
+
+class DocumentLink(models.Model):
+    """The one-click link of a document's e-mail: a nonce in its django-sesame scope.
+
+    Not a document: rotating the nonce revokes every link sent so far (a new e-mail gets a
+    new link); ``emailed_at`` records that the e-mail went out.
+    """
+
+    invoice = models.OneToOneField(
+        Invoice, on_delete=models.PROTECT, null=True, blank=True, related_name="link"
+    )
+    credit_note = models.OneToOneField(
+        CreditNote, on_delete=models.PROTECT, null=True, blank=True, related_name="link"
+    )
+    nonce = models.CharField(max_length=32)
+    created_at = models.DateTimeField()
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    emailed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(invoice__isnull=False, credit_note__isnull=True)
+                | Q(invoice__isnull=True, credit_note__isnull=False),
+                name="document_link_of_one_document",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"link {self.pk}"

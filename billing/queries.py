@@ -26,12 +26,21 @@ _V1_LINES = {
 
 def invoices_visible_to(user: Any) -> QuerySet[Invoice]:
     """Return the invoices a user may read: finance and auditors all, a member their own."""
-    invoices = Invoice.objects.prefetch_related(
-        "lines", Prefetch("credit_notes", queryset=CreditNote.objects.select_related("invoice"))
+    invoices = Invoice.objects.select_related("stored").prefetch_related(
+        "lines",
+        Prefetch("credit_notes", queryset=CreditNote.objects.select_related("invoice", "stored")),
     )
     if roles.has_role(user, roles.FINANCE, roles.AUDITOR):
         return invoices
     return invoices.filter(member=user)
+
+
+def credit_notes_visible_to(user: Any) -> QuerySet[CreditNote]:
+    """Return the credit notes a user may read: like the invoices they correct."""
+    notes = CreditNote.objects.select_related("invoice", "stored")
+    if roles.has_role(user, roles.FINANCE, roles.AUDITOR):
+        return notes
+    return notes.filter(invoice__member=user)
 
 
 def lines_of(invoice: Invoice) -> tuple[charges.ChargeLine, ...]:

@@ -61,7 +61,10 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     # django-sequences before billing, so that billing's admin can unregister its counter table.
     "sequences.apps.SequencesConfig",
+    # The job queue (jobs in PostgreSQL), before the apps whose tasks.py it discovers.
+    "procrastinate.contrib.django",
     "core",
+    "webhooks",
     "billing",
     "fleet",
     "rentals",
@@ -119,6 +122,14 @@ if TESTING and DATABASES["default"]["ENGINE"] != "django.db.backends.sqlite3":
     DATABASES["default"]["TEST"] = {"NAME": f"test_{DATABASES['default']['NAME']}_{os.getpid()}"}
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+# procrastinate's schema is PostgreSQL's: on SQLite its migrations are skipped (core.outbox).
+DATABASE_ROUTERS = ["core.outbox.JobsRouter"]
+
+AUTHENTICATION_BACKENDS = [
+    "django.contrib.auth.backends.ModelBackend",
+    # The one-click links of document e-mails (django-sesame), scoped to one document.
+    "sesame.backends.ModelBackend",
+]
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -136,6 +147,17 @@ STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    # Rendered invoices and credit notes: written once, never overwritten (billing.documents).
+    "documents": {
+        "BACKEND": os.environ.get(
+            "DOCUMENTS_STORAGE_BACKEND", "django.core.files.storage.FileSystemStorage"
+        ),
+        "OPTIONS": {
+            "location": os.environ.get("DOCUMENTS_ROOT") or str(BASE_DIR / "var" / "documents"),
+            # Read-only files: a stored document is never written again.
+            "file_permissions_mode": 0o444,
+        },
+    },
     "staticfiles": {
         "BACKEND": (
             "django.contrib.staticfiles.storage.StaticFilesStorage"
@@ -219,10 +241,16 @@ CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"
 
 # Business settings.
 BILLING = {
-    # Seller identity printed on every invoice (EU/French invoice content).
+    # Seller identity printed on every invoice (CGI annexe II art. 242 nonies A), copied onto
+    # each invoice when it is issued; validated below.
     "SELLER_NAME": os.environ.get("SELLER_NAME", "Autopartage Démo SAS"),
+    "SELLER_LEGAL_FORM": os.environ.get("SELLER_LEGAL_FORM", "SAS au capital de 10 000 €"),
+    "SELLER_SIREN": os.environ.get("SELLER_SIREN", "123456782"),
     "SELLER_ADDRESS": os.environ.get("SELLER_ADDRESS", "1 rue de Rivoli, 75001 Paris, France"),
-    "SELLER_VAT_ID": os.environ.get("SELLER_VAT_ID", "FR00123456789"),
+    "SELLER_VAT_ID": os.environ.get("SELLER_VAT_ID", "FR11123456782"),
+    # Business customers pay within this many days of the issue date (Code de commerce
+    # L441-10: at most 60); consumers pay by card when the invoice is issued.
+    "PAYMENT_TERMS_DAYS": int(os.environ.get("PAYMENT_TERMS_DAYS", "30")),
     # Longest rental accepted, in days: beyond it the input is taken for a mistake.
     "MAX_RENTAL_DAYS": int(os.environ.get("MAX_RENTAL_DAYS", "31")),
     # How far ahead of the server's clock a phone's timestamps may be, in seconds.
@@ -241,6 +269,90 @@ IDEMPOTENCY = {
     "KEEP_HOURS": int(os.environ.get("IDEMPOTENCY_KEEP_HOURS", "48")),
 }
 
+
+def _validated_seller(billing: dict[str, object]) -> None:
+    """Refuse to start with a seller identity that no invoice may carry (python-stdnum)."""
+    from stdnum.eu import vat
+    from stdnum.exceptions import ValidationError
+    from stdnum.fr import siren
+
+    try:
+        siren.validate(str(billing["SELLER_SIREN"]))
+        vat.validate(str(billing["SELLER_VAT_ID"]))
+    except ValidationError as exc:
+        raise ImproperlyConfigured(f"Seller identity: {exc} (SELLER_SIREN, SELLER_VAT_ID)") from exc
+    vat_id = vat.compact(str(billing["SELLER_VAT_ID"]))
+    if vat_id.startswith("FR") and vat_id[4:] != siren.compact(str(billing["SELLER_SIREN"])):
+        raise ImproperlyConfigured("SELLER_VAT_ID is not the VAT number of SELLER_SIREN.")
+    if not 0 < int(str(billing["PAYMENT_TERMS_DAYS"])) <= 60:
+        raise ImproperlyConfigured("PAYMENT_TERMS_DAYS must be 1 to 60 (Code de commerce L441-10).")
+
+
+_validated_seller(BILLING)
+
+# Rendered documents and their e-mails (billing.documents).
+DOCUMENTS = {
+    # The public address of the API, for the links in e-mails.
+    "PUBLIC_BASE_URL": os.environ.get("PUBLIC_BASE_URL", "http://127.0.0.1:8000").rstrip("/"),
+    # How long the one-click link of a document e-mail opens it.
+    "LINK_MAX_AGE_DAYS": int(os.environ.get("DOCUMENT_LINK_MAX_AGE_DAYS", "30")),
+}
+# django-sesame: links expire (and die with a password change); each is scoped to a document.
+SESAME_MAX_AGE = DOCUMENTS["LINK_MAX_AGE_DAYS"] * 24 * 3600
+
+# E-mail: the console in the demo (DEBUG), SMTP otherwise; tests use a server on loopback.
+EMAIL_BACKEND = os.environ.get(
+    "EMAIL_BACKEND",
+    "django.core.mail.backends.console.EmailBackend"
+    if DEBUG
+    else "django.core.mail.backends.smtp.EmailBackend",
+)
+EMAIL_HOST = os.environ.get("EMAIL_HOST", "localhost")
+EMAIL_PORT = int(os.environ.get("EMAIL_PORT", "25"))
+EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = env_flag("EMAIL_USE_TLS", default=False)
+EMAIL_TIMEOUT = int(os.environ.get("EMAIL_TIMEOUT", "30"))
+DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "factures@autopartage.example")
+
+# Webhooks (the webhooks app): deliveries after commit, retried with exponential back-off.
+WEBHOOKS = {
+    # Attempts per delivery before it is marked FAILED (finance can send it again).
+    "MAX_ATTEMPTS": int(os.environ.get("WEBHOOK_MAX_ATTEMPTS", "8")),
+    # Attempt n waits BACKOFF_SECONDS * 2**(n-1) after the one before: 30 s, 1 min, ... 32 min.
+    "BACKOFF_SECONDS": float(os.environ.get("WEBHOOK_BACKOFF_SECONDS", "30")),
+    "TIMEOUT_SECONDS": float(os.environ.get("WEBHOOK_TIMEOUT_SECONDS", "10")),
+    # Endpoints must be https; plain http only where this is on (never in production).
+    "ALLOW_HTTP": env_flag("WEBHOOK_ALLOW_HTTP", default=DEBUG),
+    # Loopback, private, link-local... addresses are refused unless this is on (tests, demo).
+    "ALLOW_PRIVATE_ADDRESSES": env_flag("WEBHOOK_ALLOW_PRIVATE_ADDRESSES", default=False),
+}
+
+# The outbox (core.outbox): procrastinate's jobs in PostgreSQL, run by `manage.py
+# procrastinate worker`. On SQLite (the demo) jobs are kept in memory and run by a worker
+# thread inside each web process, after commit.
+OUTBOX = {
+    "IN_PROCESS_WORKER": env_flag(
+        "OUTBOX_IN_PROCESS_WORKER",
+        default=DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3" and not TESTING,
+    ),
+    # A worker silent this long is presumed dead and its jobs run again (at least once).
+    "STALLED_AFTER_SECONDS": float(os.environ.get("OUTBOX_STALLED_AFTER_SECONDS", "60")),
+    # How often workers look for such jobs (cron with a sixth field, the seconds, last).
+    "STALLED_CRON": os.environ.get("OUTBOX_STALLED_CRON", "* * * * * */30"),
+    # Finished jobs are kept this long (the deliveries keep their own history).
+    "KEEP_FINISHED_HOURS": int(os.environ.get("OUTBOX_KEEP_FINISHED_HOURS", "72")),
+}
+PROCRASTINATE_ON_APP_READY = "core.outbox.on_app_ready"
+PROCRASTINATE_WORKER_DEFAULTS = {
+    # Heartbeats well inside the stalled delay, so a live worker is never taken for dead.
+    "update_heartbeat_interval": OUTBOX["STALLED_AFTER_SECONDS"] / 6,
+    "stalled_worker_timeout": OUTBOX["STALLED_AFTER_SECONDS"],
+    "fetch_job_polling_interval": float(os.environ.get("OUTBOX_POLL_SECONDS", "5")),
+    # A SIGTERM lets the running job finish for this long, then it is retried elsewhere.
+    "shutdown_graceful_timeout": 30.0,
+}
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
@@ -251,6 +363,12 @@ LOGGING = {
         # One line per request comes from api.request_log; silence Django's duplicate.
         "django.server": {"level": "WARNING"},
         "django.request": {"level": "ERROR"},
+        # One line per rendering step and per font is noise; their warnings still show.
+        "weasyprint": {"level": "WARNING"},
+        "fontTools": {"level": "WARNING"},
+        "factur-x": {"level": "WARNING"},
+        "procrastinate.periodic": {"level": "WARNING"},
+        "procrastinate.blueprints": {"level": "WARNING"},
     },
 }
 

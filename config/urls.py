@@ -10,6 +10,7 @@ api = [
     path("", include("fleet.api.urls")),
     path("", include("rentals.api.urls")),
     path("", include("billing.api.urls")),
+    path("", include("webhooks.api.urls")),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
 ]

@@ -114,7 +114,12 @@ class TariffBand(models.Model):
 
 
 class Member(models.Model):
-    """A member: a user with a tariff plan and the identity printed on invoices."""
+    """A member: a user with a tariff plan and the identity printed on invoices.
+
+    A business customer is a member with a company name and a SIREN (validated by
+    ``fleet.members``): its invoices carry the buyer's identifiers, payment terms and the
+    late-payment mentions, and are e-invoices (Factur-X).
+    """
 
     user = models.OneToOneField(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="member"
@@ -122,7 +127,24 @@ class Member(models.Model):
     plan = models.SlugField(max_length=40)
     billing_name = models.CharField(max_length=200)
     billing_address = models.TextField()
+    company_name = models.CharField(max_length=200, blank=True, default="", db_default="")
+    siren = models.CharField(max_length=9, blank=True, default="", db_default="")
+    # The buyer's intra-community VAT number, when it has one.
+    vat_id = models.CharField(max_length=20, blank=True, default="", db_default="")
     created_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(siren="") | ~Q(company_name=""),
+                name="member_siren_needs_company_name",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.user.get_username()} ({self.billing_name})"
+
+    @property
+    def is_business(self) -> bool:
+        """Whether the member is billed as a company (it has a SIREN)."""
+        return bool(self.siren)

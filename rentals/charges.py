@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo
 from billing import charges, invoicing, money, numbering
 from core import transactions
 from core.errors import ConflictError, DomainError
+from fleet import members
 from fleet.models import Member, Zone
 from rentals.models import MemberCharge, Rental
 
@@ -107,11 +108,7 @@ def charge_member(
         charged_at=now,
     )
     recorded.invoice = invoicing.issue_invoice(
-        member=invoicing.BillingIdentity(
-            member_id=member.user_id,
-            billing_name=member.billing_name,
-            billing_address=member.billing_address,
-        ),
+        member=members.billing_identity(member),
         charge=charge,
         series=numbering.SeriesRule(prefix=zone.invoice_prefix, yearly=zone.yearly_series),
         subject_kind=SUBJECT_KIND,

@@ -14,11 +14,11 @@ from decimal import Decimal
 from django.conf import settings
 from django.db import IntegrityError, transaction
 
-from billing import charges, invoicing, numbering, pricing
-from core import transactions
+from billing import charges, invoicing, money, numbering, pricing
+from core import events, transactions
 from core.errors import ConflictError, DomainError, NotFoundError
 from core.localtime import resolve_wall_time, utc_iso
-from fleet import tariffs
+from fleet import members, tariffs
 from fleet.models import Member, Vehicle
 from rentals.models import ParkedInterval, Rental
 
@@ -146,7 +146,7 @@ def start_rental(
         # A savepoint: the checks above race between app servers, the partial unique
         # indexes do not, and their refusal must not break the transaction.
         with transaction.atomic():
-            return Rental.objects.create(
+            rental = Rental.objects.create(
                 member=member, vehicle=vehicle, tariff=tariff, started_at=start, created_at=now
             )
     except IntegrityError as exc:
@@ -157,6 +157,22 @@ def start_rental(
         if "rental_one_open_per_member" in refused or "rentals_rental.member_id" in refused:
             raise MemberHasOpenRental("You already have an open rental; end it first.") from exc
         raise
+
+    # Webhooks after commit: one job row, committed (or not) with the rental.
+    events.publish(
+        event_type="rental.started",
+        subject=rental.pk,
+        occurred_at=start,
+        data={
+            "rental": rental.pk,
+            "member": member.user_id,
+            "vehicle": plate,
+            "zone": vehicle.zone.code,
+            "started_at": utc_iso(start),
+        },
+    )
+
+    return rental
 
 
 @transactions.use_case
@@ -266,12 +282,28 @@ def end_rental(
     # Every billing parameter from the zone whose tariff priced it, even if the car has
     # since been moved to another zone: one source for currency, VAT and series.
     zone = rental.tariff.zone
+
+    # Webhooks after commit, deferred before the invoice's number so that the series counter
+    # is not held for it; the invoice follows as invoice.issued (its "rental" names this one).
+    events.publish(
+        event_type="rental.ended",
+        subject=rental.pk,
+        occurred_at=end,
+        data={
+            "rental": rental.pk,
+            "member": rental.member.user_id,
+            "vehicle": rental.vehicle.plate,
+            "zone": zone.code,
+            "started_at": utc_iso(rental.started_at),
+            "ended_at": utc_iso(end),
+            "minutes": pricing.billable_minutes(charge),
+            "total": money.format_amount(charge.total, charge.currency),
+            "currency": charge.currency,
+        },
+    )
+
     invoice = invoicing.issue_invoice(
-        member=invoicing.BillingIdentity(
-            member_id=rental.member.user_id,
-            billing_name=rental.member.billing_name,
-            billing_address=rental.member.billing_address,
-        ),
+        member=members.billing_identity(rental.member),
         charge=charge,
         series=numbering.SeriesRule(prefix=zone.invoice_prefix, yearly=zone.yearly_series),
         subject_kind=SUBJECT_KIND,

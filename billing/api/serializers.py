@@ -5,12 +5,14 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
+from django.core.exceptions import ObjectDoesNotExist
 from drf_spectacular.utils import extend_schema_serializer
 from rest_framework import serializers
 
 from api.fields import MoneyField, StrictSerializer
 from api.schema import local_instant, utc_instant
 from billing import charges, money, queries
+from billing.documents import store
 from billing.models import CreditNote, Invoice
 from core.localtime import local_iso, utc_iso
 
@@ -88,6 +90,27 @@ class VatTotalSerializer(serializers.Serializer):
     total = serializers.CharField()
 
 
+class StoredDocumentSerializer(serializers.Serializer):
+    pdf = serializers.CharField(help_text="path of the PDF (Factur-X)")
+    sha256 = serializers.CharField(help_text="SHA-256 of the stored file, hex")
+    size = serializers.IntegerField(help_text="bytes")
+    rendered_at = utc_instant()
+
+
+def document_data(document: Invoice | CreditNote) -> dict[str, Any] | None:
+    """Return where a document's stored PDF is and its SHA-256; ``None`` until it is stored."""
+    try:
+        stored = document.stored
+    except ObjectDoesNotExist:
+        return None
+    return {
+        "pdf": store.pdf_path(store.kind_of(document), document.number),
+        "sha256": stored.sha256,
+        "size": stored.size,
+        "rendered_at": utc_iso(stored.rendered_at),
+    }
+
+
 class CreditNoteSerializer(serializers.Serializer):
     number = serializers.CharField()
     series = serializers.CharField()
@@ -102,6 +125,7 @@ class CreditNoteSerializer(serializers.Serializer):
     vat = serializers.CharField()
     total = serializers.CharField()
     vat_breakdown = VatTotalSerializer(many=True)
+    document = StoredDocumentSerializer(allow_null=True, help_text="null until it is stored")
     previous_hash = serializers.CharField()
     hash = serializers.CharField()
 
@@ -123,6 +147,7 @@ class CreditNoteSerializer(serializers.Serializer):
             "vat_breakdown": [
                 vat_total_data(group, currency) for group in queries.vat_totals_of(note)
             ],
+            "document": document_data(note),
             "previous_hash": note.previous_hash,
             "hash": note.hash,
         }
@@ -137,6 +162,11 @@ class InvoiceSerializer(serializers.Serializer):
     member = serializers.IntegerField(help_text="id of the billed member")
     billing_name = serializers.CharField()
     billing_address = serializers.CharField()
+    buyer = serializers.DictField(
+        child=serializers.CharField(allow_blank=True),
+        help_text="a business customer's company, siren and vat_id (blank for a consumer)",
+    )
+    payment_terms_days = serializers.IntegerField(allow_null=True)
     seller = serializers.DictField(child=serializers.CharField())
     rental = serializers.IntegerField(allow_null=True)
     period_started_at = utc_instant()
@@ -152,6 +182,7 @@ class InvoiceSerializer(serializers.Serializer):
     vat_breakdown = VatTotalSerializer(many=True)
     lines = LineSerializer(many=True)
     credit_notes = CreditNoteSerializer(many=True)
+    document = StoredDocumentSerializer(allow_null=True, help_text="null until it is stored")
     time_zone = serializers.CharField()
     canonical_version = serializers.IntegerField()
     previous_hash = serializers.CharField()
@@ -170,8 +201,16 @@ class InvoiceSerializer(serializers.Serializer):
             "member": invoice.member_id,
             "billing_name": invoice.billing_name,
             "billing_address": invoice.billing_address,
+            "buyer": {
+                "company": invoice.buyer_company,
+                "siren": invoice.buyer_siren,
+                "vat_id": invoice.buyer_vat_id,
+            },
+            "payment_terms_days": invoice.payment_terms_days,
             "seller": {
                 "name": invoice.seller_name,
+                "legal_form": invoice.seller_legal_form,
+                "siren": invoice.seller_siren,
                 "address": invoice.seller_address,
                 "vat_id": invoice.seller_vat_id,
             },
@@ -191,6 +230,7 @@ class InvoiceSerializer(serializers.Serializer):
             ],
             "lines": [line_data(line, currency) for line in lines],
             "credit_notes": [CreditNoteSerializer(note).data for note in notes],
+            "document": document_data(invoice),
             "time_zone": zone,
             "canonical_version": invoice.canonical_version,
             "previous_hash": invoice.previous_hash,

@@ -104,14 +104,26 @@ class MemberCreateSerializer(StrictSerializer):
     plan = serializers.SlugField(max_length=40)
     billing_name = serializers.CharField(max_length=200)
     billing_address = serializers.CharField()
+    # Where invoices are e-mailed (with a one-click link to their PDF); optional.
+    email = serializers.EmailField(required=False, default="", allow_blank=True)
+    # A business customer: its company name and SIREN, and its VAT number if it has one.
+    company_name = serializers.CharField(
+        max_length=200, required=False, default="", allow_blank=True
+    )
+    siren = serializers.CharField(max_length=20, required=False, default="", allow_blank=True)
+    vat_id = serializers.CharField(max_length=20, required=False, default="", allow_blank=True)
 
 
 class MemberSerializer(serializers.ModelSerializer):
     # One id for the member across the API: the ``member`` of their invoices and exports.
     id = serializers.IntegerField(source="user_id", read_only=True)
     username = serializers.CharField(source="user.username")
+    email = serializers.CharField(source="user.email", read_only=True)
     created_at = InstantField(read_only=True)
 
     class Meta:
         model = Member
-        fields = ["id", "username", "plan", "billing_name", "billing_address", "created_at"]
+        fields = [
+            "id", "username", "email", "plan", "billing_name", "billing_address",
+            "company_name", "siren", "vat_id", "created_at",
+        ]  # fmt: skip

@@ -21,12 +21,13 @@ def rentals_of(request: Request) -> QuerySet[Rental]:
     """The member's own rentals, with what their representation reads."""
     return (
         Rental.objects.filter(member=request.user.member)
-        .select_related("vehicle", "tariff__zone", "invoice")
+        .select_related("vehicle", "tariff__zone", "invoice__stored")
         .prefetch_related(
             "parked_intervals",
             "invoice__lines",
             Prefetch(
-                "invoice__credit_notes", queryset=CreditNote.objects.select_related("invoice")
+                "invoice__credit_notes",
+                queryset=CreditNote.objects.select_related("invoice", "stored"),
             ),
         )
     )

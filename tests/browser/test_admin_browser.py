@@ -10,49 +10,20 @@ from __future__ import annotations
 import csv
 import importlib
 import io
-import os
 from decimal import Decimal
-from pathlib import Path
 
 import pytest
 from django.contrib.auth.models import Group, Permission
 
 from billing import invoicing
+from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS
 from tests.factories import UserFactory
 from tests.invoices import issue
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 PASSWORD = "finance-browser-pass"
 GRANTS = importlib.import_module("billing.migrations.0003_finance_and_auditors_view_documents")
-
-
-def _unavailable(reason: str) -> None:
-    if os.environ.get("CI"):
-        pytest.fail(f"{reason}: CI must run the browser test (make browser-deps installs it).")
-    pytest.skip(f"{reason}; install it with `make browser-deps` to run this test.")
-
-
-@pytest.fixture
-def sync_playwright():
-    if not CHROMIUM.exists():
-        _unavailable(f"{CHROMIUM} is missing (Debian package chromium)")
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        _unavailable("Playwright for Python is not installed (pip install -e '.[dev]')")
-    return sync_playwright
 
 
 @pytest.fixture

@@ -25,7 +25,12 @@ PACKAGE = "billing_client"
 GENERATOR = Path(sys.executable).with_name("openapi-python-client")
 PASSWORD = "a-long-test-password"  # tests.factories.UserFactory's
 # No post-hooks: the defaults run ruff over the generated code, which a client must not need.
-CONFIG = f"package_name_override: {PACKAGE}\npost_hooks: []\n"
+# The generator's own configuration, not an edit of what it generates: PDFs are binary
+# files to it (it knows application/octet-stream by name, not application/pdf).
+CONFIG = (
+    f"package_name_override: {PACKAGE}\npost_hooks: []\n"
+    "content_type_overrides:\n  application/pdf: application/octet-stream\n"
+)
 
 
 def write_schema(path: Path) -> None:

@@ -211,3 +211,74 @@ def test_a_partial_credit_of_a_mixed_invoice_reverses_each_rate_in_proportion(db
     ]
     assert (note.net, note.vat, note.total) == (Decimal("8.00"), Decimal("1.00"), Decimal("9.00"))
     assert audit.audit_sequences(series="AV-PAR-2026")[0].clean
+
+
+# Version 1 as released: its hashed fields never change (its documents must keep verifying).
+VERSION_1_INVOICE_FIELDS = (
+    "number", "series", "sequence", "issued_at", "time_zone", "customer_id",
+    "billing_name", "billing_address", "seller_name", "seller_address", "seller_vat_id",
+    "subject_kind", "subject_id", "period_started_at", "period_ended_at", "minutes",
+    "currency", "net", "vat_rate", "vat", "total", "previous_hash",
+)  # fmt: skip
+PRINTED_SNAPSHOT = (
+    "seller_legal_form", "seller_siren", "buyer_company", "buyer_siren", "buyer_vat_id",
+    "payment_terms_days",
+)  # fmt: skip
+
+
+def test_version_2_hashes_what_the_pdf_prints_and_version_1_is_unchanged(v1_documents):
+    v1_content = invoice_content(v1_documents, v1_documents.lines.all())
+    assert tuple(name for name in v1_content if name not in {"type", "version", "lines"}) == (
+        VERSION_1_INVOICE_FIELDS
+    )
+    assert not set(PRINTED_SNAPSHOT) & set(v1_content)
+
+    business = invoicing.BillingIdentity(
+        member_id=v1_documents.member_id,
+        billing_name="Marie Curie",
+        billing_address="5 rue Pierre et Marie Curie, 75005 Paris",
+        company_name="Radium SARL",
+        siren="552100554",
+        vat_id="FR96552100554",
+    )
+    at = datetime(2026, 11, 3, 9, 0, tzinfo=UTC)
+    charge = charges.Charge(
+        currency="EUR",
+        time_zone="Europe/Paris",
+        started_at=at,
+        ended_at=at,
+        lines=(
+            charges.ChargeLine(
+                kind="FEE",
+                description="Cleaning",
+                quantity=Decimal(1),
+                unit="unit",
+                unit_price=Decimal("60.00"),
+                amount=Decimal("60.00"),
+                vat_rate=Decimal("0.20"),
+            ),
+        ),
+    )
+    invoice = run_in_transaction(
+        lambda: invoicing.issue_invoice(
+            member=business,
+            charge=charge,
+            series=numbering.SeriesRule(prefix="PAR"),
+            subject_kind="test",
+            subject_id=7,
+        )
+    )
+
+    content = invoice_content(invoice, invoice.lines.all())
+    assert {name: content[name] for name in PRINTED_SNAPSHOT} == {
+        "seller_legal_form": "SAS au capital de 10 000 €",
+        "seller_siren": "123456782",
+        "buyer_company": "Radium SARL",
+        "buyer_siren": "552100554",
+        "buyer_vat_id": "FR96552100554",
+        "payment_terms_days": 30,
+    }
+    assert document_hash(content) == invoice.hash
+    # Any of them changed gives another hash: the audit would name the invoice.
+    assert document_hash({**content, "buyer_siren": "732829320"}) != invoice.hash
+    assert audit.audit_sequences(series="PAR-2026")[0].clean
