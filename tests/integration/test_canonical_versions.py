@@ -210,3 +210,19 @@ def test_a_partial_credit_of_a_mixed_invoice_reverses_each_rate_in_proportion(db
     ]
     assert (note.net, note.vat, note.total) == (Decimal("8.00"), Decimal("1.00"), Decimal("9.00"))
     assert audit.audit_sequences(series="AV-PAR-2026")[0].clean
+
+
+def test_the_finance_admin_shows_a_version_1_invoice_like_a_version_2_one(v1_documents, client):
+    client.force_login(staff("finance"))
+
+    page = client.get(f"/admin/billing/invoice/{v1_documents.pk}/change/").text
+
+    # 2026-12-02 14:22 UTC is 15:22 in Paris; the lines read back as the charge contract's.
+    assert "2026-12-02 15:22 +01:00" in page
+    assert (
+        "<td>Minutes, 07:00 band</td><td>2026-10-25</td><td class='amount'>670 minute</td>" in page
+    )
+    assert "<td class='amount'>0.35</td><td class='amount'>234.50</td><td>20%</td>" in page
+    assert "<td class='amount'>-285.50</td>" in page
+    assert "<tr><td>20%</td><td class='amount'>50.00</td><td class='amount'>10.00</td>" in page
+    assert "1.0000" not in page and "0.2000" not in page
