@@ -12,7 +12,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.contrib.admin import ShowFacets
 from django.core.exceptions import PermissionDenied
 from django.db.models import Q, QuerySet
@@ -246,7 +246,11 @@ class InvoiceAdmin(IssuedDocumentAdmin):
         if not self.has_view_permission(request):
             raise PermissionDenied
         series = request.GET.get("series") or None
-        reports = audit.audit_sequences(series=series)
+        try:
+            reports = audit.audit_sequences(series=series)
+        except audit.UnknownSeries as exc:
+            messages.error(request, exc.message)  # never "nothing to audit" for a typo
+            reports = []
         context = {
             **self.admin_site.each_context(request),
             "title": "Sequence audit",

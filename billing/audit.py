@@ -13,9 +13,19 @@ from typing import Any
 
 from billing import canonical
 from billing.models import CreditNote, Invoice
+from core.errors import NotFoundError
 
 CHUNK = 2000
 MAX_LISTED = 1000  # per list in a report; the counts stay exact
+
+
+class UnknownSeries(NotFoundError):
+    """No invoice or credit note was ever issued in the series asked for.
+
+    Reporting such a series as clean would hide a typo in a monitoring job forever.
+    """
+
+    code = "unknown_series"
 
 
 @dataclass(slots=True)
@@ -59,13 +69,25 @@ class _Document:
 
 
 def audit_sequences(*, series: str | None = None) -> list[SeriesReport]:
-    """Return one report per invoice and credit-note series (or for one named series)."""
+    """Return one report per invoice and credit-note series (or for one named series).
+
+    Raises:
+        UnknownSeries: ``series`` is given and no document was ever issued in it.
+    """
+    unknown = UnknownSeries(
+        f"No invoice or credit note was ever issued in series {series!r}.", series=series
+    )
+    if series is not None and "\x00" in series:
+        raise unknown  # PostgreSQL cannot even compare text holding a NUL
     reports: list[SeriesReport] = []
     for model, kind in ((Invoice, "invoice"), (CreditNote, "credit_note")):
         names = model.objects.values_list("series", flat=True).distinct().order_by("series")
+        if series is not None:
+            names = names.filter(series=series)
         for name in names:
-            if series is None or name == series:
-                reports.append(_check(name, kind, _documents(model, name)))
+            reports.append(_check(name, kind, _documents(model, name)))
+    if series is not None and not reports:
+        raise unknown
     return reports
 
 

@@ -40,7 +40,9 @@ class LineKind:
 LINE_KINDS: Final[tuple[LineKind, ...]] = (
     LineKind("UNLOCK_FEE", "Unlock fee"),
     LineKind("MINUTES", "Minutes"),
+    LineKind("PARKED_MINUTES", "Parked minutes"),
     LineKind("DAILY_CAP", "Daily cap"),
+    LineKind("DISTANCE", "Distance"),
     LineKind("FEE", "Fee"),
 )
 _KIND_CODES: Final = frozenset(kind.code for kind in LINE_KINDS)
@@ -118,10 +120,11 @@ class ChargeLine:
                 raise InvalidCharge(
                     "A line with a VAT rate has no exemption reason.", field="vat_exemption"
                 )
-        for key, value in self.details.items():
+        details = dict(self.details)
+        for key, value in details.items():
             if not isinstance(key, str) or not isinstance(value, Detail):
                 raise InvalidCharge(f"details[{key!r}] is not a JSON scalar.", field="details")
-        object.__setattr__(self, "details", MappingProxyType(dict(self.details)))
+        object.__setattr__(self, "details", MappingProxyType(details))
 
     @property
     def vat_key(self) -> tuple[Decimal | None, str]:
@@ -168,10 +171,12 @@ class Charge:
             raise InvalidCharge("The period ends before it starts.", field="ended_at")
         lines = tuple(self.lines)
         total = Decimal(0)
+        quantum = Decimal(1).scaleb(-money.minor_unit(self.currency))
         for index, line in enumerate(lines):
             if not isinstance(line, ChargeLine):
                 raise InvalidCharge(f"lines[{index}] is not a ChargeLine.", field="lines")
-            if money.round_money(line.amount, self.currency) != line.amount:
+            # Lines are checked finite already: quantize alone tells extra decimals.
+            if line.amount.quantize(quantum, context=_EXACT) != line.amount:
                 raise InvalidCharge(
                     f"lines[{index}].amount {line.amount} has more decimals than "
                     f"{self.currency} allows.",

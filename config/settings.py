@@ -73,6 +73,8 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "api.request_log.RequestLogMiddleware",
+    # Before CommonMiddleware, whose APPEND_SLASH would redirect (or, with DEBUG, fail) a POST.
+    "api.middleware.ApiEdgeMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -162,19 +164,36 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_PARSER_CLASSES": ["api.parsers.StrictJSONParser"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
-    "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    "DEFAULT_FILTER_BACKENDS": ["api.filters.StrictFilterBackend"],
     "DEFAULT_PAGINATION_CLASS": "api.pagination.NewestFirstCursorPagination",
     "PAGE_SIZE": 50,
     "EXCEPTION_HANDLER": "api.errors.exception_handler",
     "COERCE_DECIMAL_TO_STRING": True,
-    "DEFAULT_THROTTLE_RATES": {"token": os.environ.get("TOKEN_THROTTLE_RATE", "20/min")},
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
-    # Throttles identify clients by REMOTE_ADDR unless told how many proxies to trust:
-    # a client-supplied X-Forwarded-For must not reset its own throttle.
+    # Clients are identified by REMOTE_ADDR unless told how many proxies to trust: a
+    # client-supplied X-Forwarded-For must not reset its own login throttle. Behind a load
+    # balancer, 0 makes every client share the balancer's address (docs/reference/settings.md).
     "NUM_PROXIES": int(os.environ.get("NUM_PROXIES", "0")),
 }
+
+# Largest request body, in bytes: larger ones get 413 request_too_large before any parsing,
+# chunked ones included (api.middleware). The API's bodies are a few hundred bytes.
+DATA_UPLOAD_MAX_MEMORY_SIZE = int(os.environ.get("MAX_REQUEST_BODY_BYTES", str(1024 * 1024)))
+
+# Failed logins at POST /api/auth/token/ (api.login_failures); successes are never counted.
+LOGIN_THROTTLE = {
+    "FAILURES_PER_USERNAME": int(os.environ.get("LOGIN_FAILURES_PER_USERNAME", "10")),
+    # Higher than per username: members behind one NAT or proxy share an address.
+    "FAILURES_PER_ADDRESS": int(os.environ.get("LOGIN_FAILURES_PER_ADDRESS", "100")),
+    "WINDOW_SECONDS": int(os.environ.get("LOGIN_FAILURE_WINDOW_SECONDS", "900")),
+    # manage.py purge_login_failures deletes older ones (never those still in the window).
+    "KEEP_HOURS": int(os.environ.get("LOGIN_FAILURES_KEEP_HOURS", "24")),
+}
+for _name, _value in LOGIN_THROTTLE.items():
+    if _value < 1:
+        raise ImproperlyConfigured(f"LOGIN_THROTTLE[{_name!r}] must be at least 1, not {_value}.")
 
 SPECTACULAR_SETTINGS = {
     "TITLE": "Car-sharing billing API",
@@ -190,15 +209,13 @@ SPECTACULAR_SETTINGS = {
         "api.schema.document_idempotency_key",
     ],
     "COMPONENT_SPLIT_REQUEST": True,
+    # The edge's base serializers document themselves, not every serializer built on them.
+    "GET_LIB_DOC_EXCLUDES": "api.schema.doc_excludes",
 }
 
-# Shared by every app server (the token throttle counts here); created by a migration.
-CACHES = {
-    "default": {
-        "BACKEND": "django.core.cache.backends.db.DatabaseCache",
-        "LOCATION": "shared_cache",
-    }
-}
+# Nothing that must be shared between app servers lives in the cache (the login throttle
+# counts in the database), so each process keeps its own and no table is needed.
+CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
 # Business settings.
 BILLING = {

@@ -108,7 +108,10 @@ class TariffForm(UseCaseForm):
 
     class Meta:
         model = Tariff
-        fields = ["zone", "plan", "valid_from", "unlock_fee", "minimum_minutes", "daily_cap"]
+        fields = [
+            "zone", "plan", "valid_from", "unlock_fee", "minimum_minutes", "daily_cap",
+            "park_per_minute", "per_km", "included_km",
+        ]  # fmt: skip
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean()
@@ -167,8 +170,10 @@ class TariffAdmin(UseCaseAdmin):
     list_display = ["zone", "plan", "valid_from_local", "fee", "cap", "band_list"]
     list_filter = ["zone", "plan"]
     inlines = [TariffBandInline]
-    view_fields = ["zone", "plan", "valid_from_local", "fee", "minimum_minutes", "cap"]
-    view_fields += ["band_list", "published"]
+    view_fields = [
+        "zone", "plan", "valid_from_local", "fee", "minimum_minutes", "cap", "band_list",
+        "parked", "distance", "published",
+    ]  # fmt: skip
 
     def get_fieldsets(self, request: HttpRequest, obj: Tariff | None = None) -> Any:
         if obj is None:
@@ -209,6 +214,17 @@ class TariffAdmin(UseCaseAdmin):
     def cap(self, obj: Tariff) -> str:
         return display.rate(obj.daily_cap, obj.zone.currency)
 
+    @admin.display(description="parked minutes")
+    def parked(self, obj: Tariff) -> str:
+        if obj.park_per_minute is None:
+            return "as driving minutes"
+        return f"{display.rate(obj.park_per_minute, obj.zone.currency)} per minute"
+
+    @admin.display(description="distance")
+    def distance(self, obj: Tariff) -> str:
+        per_km = display.rate(obj.per_km, obj.zone.currency)
+        return f"{per_km} per km beyond {obj.included_km} km"
+
     @admin.display(description="bands (start: per minute)")
     def band_list(self, obj: Tariff) -> str:
         bands = sorted(obj.bands.all(), key=lambda band: band.starts_at)
@@ -240,6 +256,9 @@ class TariffAdmin(UseCaseAdmin):
                 unlock_fee=data["unlock_fee"],
                 minimum_minutes=data["minimum_minutes"],
                 daily_cap=data["daily_cap"],
+                park_per_minute=data["park_per_minute"],
+                per_km=data["per_km"],
+                included_km=data["included_km"],
                 now=clock.now(),
             )
         become(form.instance, tariff)

@@ -65,6 +65,14 @@ class Tariff(models.Model):
     daily_cap = models.DecimalField(
         max_digits=12, decimal_places=4, null=True, blank=True, validators=[MinValueValidator(0)]
     )
+    # Null: parked minutes cost what driving minutes cost (the tariff ignores parking).
+    park_per_minute = models.DecimalField(
+        max_digits=12, decimal_places=4, null=True, blank=True, validators=[MinValueValidator(0)]
+    )
+    per_km = models.DecimalField(
+        max_digits=12, decimal_places=4, default=0, validators=[MinValueValidator(0)]
+    )
+    included_km = models.PositiveIntegerField(default=0)
     created_at = models.DateTimeField()
 
     class Meta:
@@ -77,6 +85,11 @@ class Tariff(models.Model):
                 condition=Q(daily_cap__isnull=True) | Q(daily_cap__gte=0),
                 name="tariff_daily_cap_gte_0",
             ),
+            models.CheckConstraint(
+                condition=Q(park_per_minute__isnull=True) | Q(park_per_minute__gte=0),
+                name="tariff_park_per_minute_gte_0",
+            ),
+            models.CheckConstraint(condition=Q(per_km__gte=0), name="tariff_per_km_gte_0"),
         ]
 
     def __str__(self) -> str:

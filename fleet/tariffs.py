@@ -23,6 +23,7 @@ from fleet.models import Tariff, TariffBand, Zone
 AMOUNT_BELOW: Final = Decimal(1_000_000)
 AMOUNT_PLACES: Final = 4
 MAX_MINIMUM_MINUTES: Final = 24 * 60
+MAX_INCLUDED_KM: Final = 1_000_000
 
 
 class NoTariff(ConflictError):
@@ -48,8 +49,14 @@ def publish_tariff(
     minimum_minutes: int,
     daily_cap: Decimal | None,
     now: datetime,
+    park_per_minute: Decimal | None = None,
+    per_km: Decimal = Decimal(0),
+    included_km: int = 0,
 ) -> Tariff:
     """Store a new tariff after the pricing core has accepted it.
+
+    Without ``park_per_minute``, ``per_km`` and ``included_km`` it prices exactly as a tariff
+    did before parking and distance existed.
 
     Raises:
         pricing.InvalidTariff: no band, bands unsorted or repeated, a band start with seconds,
@@ -67,11 +74,26 @@ def publish_tariff(
         unlock_fee=unlock_fee,
         minimum_minutes=minimum_minutes,
         daily_cap=daily_cap,
+        park_per_minute=park_per_minute,
+        per_km=per_km,
+        included_km=included_km,
     )
-    _check_bounds(bands=bands, unlock_fee=unlock_fee, daily_cap=daily_cap)
+    _check_bounds(
+        bands=bands,
+        amounts={
+            "unlock_fee": unlock_fee,
+            "daily_cap": daily_cap,
+            "park_per_minute": park_per_minute,
+            "per_km": per_km,
+        },
+    )
     if minimum_minutes > MAX_MINIMUM_MINUTES:
         raise pricing.InvalidTariff(
             f"minimum_minutes is at most {MAX_MINIMUM_MINUTES}.", field="minimum_minutes"
+        )
+    if included_km > MAX_INCLUDED_KM:
+        raise pricing.InvalidTariff(
+            f"included_km is at most {MAX_INCLUDED_KM}.", field="included_km"
         )
 
     exists = TariffExists(
@@ -88,6 +110,9 @@ def publish_tariff(
                 unlock_fee=unlock_fee,
                 minimum_minutes=minimum_minutes,
                 daily_cap=daily_cap,
+                park_per_minute=park_per_minute,
+                per_km=per_km,
+                included_km=included_km,
                 created_at=now,
             )
     except IntegrityError as exc:
@@ -133,11 +158,14 @@ def to_pricing_tariff(tariff: Tariff) -> pricing.Tariff:
         unlock_fee=tariff.unlock_fee,
         minimum_minutes=tariff.minimum_minutes,
         daily_cap=tariff.daily_cap,
+        park_per_minute=tariff.park_per_minute,
+        per_km=tariff.per_km,
+        included_km=tariff.included_km,
     )
 
 
 def _check_bounds(
-    *, bands: Sequence[tuple[time, Decimal]], unlock_fee: Decimal, daily_cap: Decimal | None
+    *, bands: Sequence[tuple[time, Decimal]], amounts: dict[str, Decimal | None]
 ) -> None:
     """Refuse band starts with seconds and amounts too large or too precise to store.
 
@@ -150,9 +178,8 @@ def _check_bounds(
             raise pricing.InvalidTariff(
                 f"Band starts are whole minutes (HH:MM), not {start.isoformat()}.", field="bands"
             )
-    amounts = [("per_minute", rate) for _, rate in bands]
-    amounts += [("unlock_fee", unlock_fee), ("daily_cap", daily_cap)]
-    for field, amount in amounts:
+    every = [("per_minute", rate) for _, rate in bands] + list(amounts.items())
+    for field, amount in every:
         if not isinstance(amount, Decimal) or not amount.is_finite():
             continue  # the pricing core names what is wrong with it
         if amount >= AMOUNT_BELOW:

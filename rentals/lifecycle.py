@@ -1,4 +1,4 @@
-"""Rental use cases: start, end (close, price, invoice in one transaction), quote.
+"""Rental use cases: start, pause, resume, end (close, price, invoice in one transaction), quote.
 
 Each public function is one use case: the views call exactly one of them, passing the
 clock reading ``now`` they took once. Transactions begin here and nowhere below.
@@ -6,8 +6,10 @@ clock reading ``now`` they took once. Transactions begin here and nowhere below.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from decimal import Decimal
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -18,7 +20,7 @@ from core.errors import ConflictError, DomainError, NotFoundError
 from core.localtime import resolve_wall_time, utc_iso
 from fleet import tariffs
 from fleet.models import Member, Vehicle
-from rentals.models import Rental
+from rentals.models import ParkedInterval, Rental
 
 SUBJECT_KIND = "rental"
 
@@ -59,6 +61,24 @@ class RentalAlreadyEnded(ConflictError):
     code = "rental_already_ended"
 
 
+class RentalParked(ConflictError):
+    """The rental is parked already: resume it before pausing again."""
+
+    code = "rental_parked"
+
+
+class RentalNotParked(ConflictError):
+    """The rental is being driven: there is no pause to resume."""
+
+    code = "rental_not_parked"
+
+
+class BeforePreviousEvent(ConflictError):
+    """The instant is before the rental's start or its last pause or resume."""
+
+    code = "before_previous_event"
+
+
 class InvalidPeriod(DomainError):
     """An instant in the future, or a start too far in the past."""
 
@@ -78,6 +98,14 @@ class Quote:
     charge: charges.Charge
     vehicle: Vehicle
     minutes: int
+
+
+@dataclass(frozen=True, slots=True)
+class QuotedPause:
+    """A parked interval of a quote, as the client sent it (wall-clock input allowed)."""
+
+    paused_at: datetime
+    resumed_at: datetime
 
 
 @transactions.use_case
@@ -132,39 +160,109 @@ def start_rental(
 
 
 @transactions.use_case
-def end_rental(
-    *, member: Member, rental_id: int, ended_at: datetime | None, now: datetime
-) -> Rental:
-    """Close, price and invoice a rental in one transaction; a same-instant repeat is a no-op.
+def pause_rental(*, member: Member, rental_id: int, at: datetime | None, now: datetime) -> Rental:
+    """Park a rental from ``at`` (omitted: now); a repeat at the same instant is a no-op.
 
     Raises:
         RentalNotFound: no such rental among the member's.
-        RentalAlreadyEnded: it ended at another instant.
+        RentalAlreadyEnded: the rental has ended.
+        RentalParked: it is parked already, since another instant.
+        BeforePreviousEvent: ``at`` is before the start or the last pause or resume.
+        InvalidPeriod, NonexistentLocalTime, AmbiguousLocalTime: as for an end.
+    """
+    rental = _locked(member=member, rental_id=rental_id)
+    paused_at = _instant(at, rental.tariff.zone.time_zone, now=now, field="at")
+    _still_open(rental)
+    current = _open_interval(rental)
+    if current is not None:
+        if current.paused_at == paused_at:
+            return rental
+        raise RentalParked(
+            f"Rental {rental_id} is parked since {utc_iso(current.paused_at)}.",
+            paused_at=utc_iso(current.paused_at),
+        )
+    _not_before_previous_event(rental, paused_at, field="at")
+    ParkedInterval.objects.create(rental=rental, paused_at=paused_at)
+    return rental
+
+
+@transactions.use_case
+def resume_rental(*, member: Member, rental_id: int, at: datetime | None, now: datetime) -> Rental:
+    """Drive on from ``at`` (omitted: now); a repeat at the same instant is a no-op.
+
+    Raises:
+        RentalNotFound: no such rental among the member's.
+        RentalAlreadyEnded: the rental has ended.
+        RentalNotParked: it is being driven, and was not resumed at that instant.
+        BeforePreviousEvent: ``at`` is before the pause.
+        InvalidPeriod, NonexistentLocalTime, AmbiguousLocalTime: as for an end.
+    """
+    rental = _locked(member=member, rental_id=rental_id)
+    resumed_at = _instant(at, rental.tariff.zone.time_zone, now=now, field="at")
+    _still_open(rental)
+    current = _open_interval(rental)
+    if current is None:
+        intervals = _intervals(rental)
+        if intervals and intervals[-1].resumed_at == resumed_at:
+            return rental
+        raise RentalNotParked(f"Rental {rental_id} is not parked.")
+    _not_before_previous_event(rental, resumed_at, field="at")
+    current.resumed_at = resumed_at
+    current.save(update_fields=["resumed_at"])
+    return rental
+
+
+@transactions.use_case
+def end_rental(
+    *,
+    member: Member,
+    rental_id: int,
+    ended_at: datetime | None,
+    now: datetime,
+    distance_km: Decimal | None = None,
+) -> Rental:
+    """Close, price and invoice a rental in one transaction; a same-instant repeat is a no-op.
+
+    A rental ended while parked closes its pause at ``ended_at``. ``distance_km`` (km with
+    one decimal; omitted: 0) is billed beyond the tariff's included km.
+
+    Raises:
+        RentalNotFound: no such rental among the member's.
+        RentalAlreadyEnded: it ended at another instant, or with another distance.
         EndsBeforeStart, InvalidPeriod: the end is before the start, or in the future.
+        BeforePreviousEvent: the end is before the last pause or resume.
+        InvalidDistance: the distance is negative or has more than one decimal.
         NonexistentLocalTime, AmbiguousLocalTime: wall-clock input a clock change blurs.
     """
-    # The row lock makes concurrent ends queue here: the first invoices, the rest see it.
-    # Only the rental's row (of=self): locking the joined zone would serialise the zone.
-    rental = (
-        Rental.objects.select_for_update(of=("self",))
-        .filter(pk=rental_id, member=member)
-        .select_related("vehicle__zone", "member", "tariff__zone")
-        .prefetch_related("tariff__bands")
-        .first()
-    )
-    if rental is None:
-        raise RentalNotFound(f"No rental {rental_id} of yours.")
+    rental = _locked(member=member, rental_id=rental_id)
     end = _instant(ended_at, rental.tariff.zone.time_zone, now=now, field="ended_at")
     if rental.status == Rental.Status.ENDED:
-        if rental.ended_at == end:
+        if rental.ended_at == end and distance_km in (None, rental.distance_km):
             return rental
         raise RentalAlreadyEnded(
             f"Rental {rental_id} already ended at {utc_iso(rental.ended_at)}.",
             ended_at=utc_iso(rental.ended_at),
         )
+    if end >= rental.started_at:
+        _not_before_previous_event(rental, end, field="ended_at")
+    # An end while parked closes the pause: the parked minutes run until the end.
+    current = _open_interval(rental)
+    if current is not None:
+        current.resumed_at = end
+        current.save(update_fields=["resumed_at"])
     # No length limit here: starts are bounded and ends cannot be in the future, so a long
     # rental is a car kept long, which is billed (the daily cap bounds it), never refused.
-    charge = pricing.price(tariffs.to_pricing_tariff(rental.tariff), rental.started_at, end)
+    distance = Decimal(0) if distance_km is None else distance_km
+    charge = pricing.price(
+        tariffs.to_pricing_tariff(rental.tariff),
+        rental.started_at,
+        end,
+        parked=[
+            pricing.Parked(paused_at=interval.paused_at, resumed_at=interval.resumed_at)
+            for interval in _intervals(rental)
+        ],
+        distance_km=distance,
+    )
     # Every billing parameter from the zone whose tariff priced it, even if the car has
     # since been moved to another zone: one source for currency, VAT and series.
     zone = rental.tariff.zone
@@ -182,8 +280,9 @@ def end_rental(
     rental.status = Rental.Status.ENDED
     rental.ended_at = end
     rental.minutes = pricing.billable_minutes(charge)
+    rental.distance_km = distance
     rental.invoice = invoice
-    rental.save(update_fields=["status", "ended_at", "minutes", "invoice"])
+    rental.save(update_fields=["status", "ended_at", "minutes", "distance_km", "invoice"])
     return rental
 
 
@@ -194,11 +293,14 @@ def quote_rental(
     started_at: datetime | None,
     ended_at: datetime | None,
     now: datetime,
+    parked: Sequence[QuotedPause] = (),
+    distance_km: Decimal | None = None,
 ) -> Quote:
-    """Price a would-be rental without storing anything.
+    """Price a would-be rental, with its pauses and distance, without storing anything.
 
     Raises:
-        UnknownVehicle, NoTariff, EndsBeforeStart, RentalTooLong, and the local-time errors.
+        UnknownVehicle, NoTariff, EndsBeforeStart, RentalTooLong, the local-time errors,
+        InvalidParkedInterval and InvalidDistance.
     """
     vehicle = _vehicle(plate)
     time_zone = vehicle.zone.time_zone
@@ -208,9 +310,76 @@ def quote_rental(
         raise RentalTooLong(
             f"A rental may last at most {_max_duration().days} days.", field="ended_at"
         )
+    pauses = [
+        pricing.Parked(
+            paused_at=_instant(pause.paused_at, time_zone, now=now, field="parked", future_ok=True),
+            resumed_at=_instant(
+                pause.resumed_at, time_zone, now=now, field="parked", future_ok=True
+            ),
+        )
+        for pause in parked
+    ]
     tariff = tariffs.tariff_in_force(zone=vehicle.zone, plan=member.plan, at=start)
-    charge = pricing.price(tariffs.to_pricing_tariff(tariff), start, end)
+    charge = pricing.price(
+        tariffs.to_pricing_tariff(tariff),
+        start,
+        end,
+        parked=pauses,
+        distance_km=Decimal(0) if distance_km is None else distance_km,
+    )
     return Quote(charge=charge, vehicle=vehicle, minutes=pricing.billable_minutes(charge))
+
+
+def _locked(*, member: Member, rental_id: int) -> Rental:
+    """Return the member's rental, its row locked until the use case's transaction ends.
+
+    Pauses, resumes and ends of one rental queue on this lock, so they are recorded one at a
+    time: a pause racing an end either lands first and is billed, or finds the rental ended.
+    Only the rental's row (of=self): locking the joined zone would serialise the zone.
+
+    Raises:
+        RentalNotFound: no such rental among the member's.
+    """
+    rental = (
+        Rental.objects.select_for_update(of=("self",))
+        .filter(pk=rental_id, member=member)
+        .select_related("vehicle__zone", "member", "tariff__zone")
+        .prefetch_related("tariff__bands", "parked_intervals")
+        .first()
+    )
+    if rental is None:
+        raise RentalNotFound(f"No rental {rental_id} of yours.")
+    return rental
+
+
+def _intervals(rental: Rental) -> list[ParkedInterval]:
+    return sorted(rental.parked_intervals.all(), key=lambda interval: interval.paused_at)
+
+
+def _open_interval(rental: Rental) -> ParkedInterval | None:
+    return next((i for i in _intervals(rental) if i.resumed_at is None), None)
+
+
+def _still_open(rental: Rental) -> None:
+    if rental.status == Rental.Status.ENDED:
+        raise RentalAlreadyEnded(
+            f"Rental {rental.pk} ended at {utc_iso(rental.ended_at)}.",
+            ended_at=utc_iso(rental.ended_at),
+        )
+
+
+def _not_before_previous_event(rental: Rental, instant: datetime, *, field: str) -> None:
+    """Refuse an event earlier than the rental's start or its last pause or resume."""
+    previous = rental.started_at
+    for interval in _intervals(rental):
+        previous = max(previous, interval.paused_at, interval.resumed_at or interval.paused_at)
+    if instant < previous:
+        raise BeforePreviousEvent(
+            f"{field} ({utc_iso(instant)}) is before the rental's previous event "
+            f"({utc_iso(previous)}).",
+            field=field,
+            previous_event_at=utc_iso(previous),
+        )
 
 
 def _vehicle(plate: str) -> Vehicle:

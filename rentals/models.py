@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
@@ -15,6 +16,8 @@ class Rental(models.Model):
     started_at = models.DateTimeField()
     ended_at = models.DateTimeField(null=True, blank=True)
     minutes = models.PositiveIntegerField(null=True, blank=True)
+    # What the car's odometer says it drove, in km with one decimal, given at the end.
+    distance_km = models.DecimalField(max_digits=8, decimal_places=1, null=True, blank=True)
     invoice = models.OneToOneField(
         "billing.Invoice", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
@@ -44,3 +47,68 @@ class Rental(models.Model):
 
     def __str__(self) -> str:
         return f"rental {self.pk}"
+
+
+class ParkedInterval(models.Model):
+    """A pause of a rental, half-open ``[paused_at, resumed_at)``; open while parked.
+
+    Intervals of one rental follow each other without overlapping: every pause, resume and
+    end takes the rental's row lock first, so they are recorded one at a time, in order.
+    """
+
+    rental = models.ForeignKey(Rental, on_delete=models.PROTECT, related_name="parked_intervals")
+    paused_at = models.DateTimeField()
+    resumed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["rental"],
+                condition=Q(resumed_at__isnull=True),
+                name="parked_interval_one_open_per_rental",
+            ),
+            models.CheckConstraint(
+                condition=Q(resumed_at__isnull=True) | Q(resumed_at__gte=models.F("paused_at")),
+                name="parked_interval_resumes_after_pause",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"rental {self.rental_id} parked from {self.paused_at.isoformat()}"
+
+
+class MemberCharge(models.Model):
+    """A one-off charge of a member (a fee, a cost passed through), invoiced when recorded.
+
+    The invoice's subject: one charge, one invoice. Kept with rentals because a charge may
+    relate to a rental (cleaning after it, a late return).
+    """
+
+    member = models.ForeignKey("fleet.Member", on_delete=models.PROTECT, related_name="charges")
+    # The zone whose currency, VAT and invoice series bill it.
+    zone = models.ForeignKey("fleet.Zone", on_delete=models.PROTECT, related_name="+")
+    rental = models.ForeignKey(
+        Rental, on_delete=models.PROTECT, null=True, blank=True, related_name="charges"
+    )
+    note = models.TextField(blank=True, default="")
+    charged_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    # The charging request's Idempotency-Key: the same request never charges twice.
+    request_key = models.CharField(max_length=255, blank=True, default="")
+    invoice = models.OneToOneField(
+        "billing.Invoice", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    charged_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["charged_by", "request_key"],
+                condition=~Q(request_key=""),
+                name="member_charge_unique_request_key",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"charge {self.pk}"

@@ -5,9 +5,11 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
+from drf_spectacular.utils import extend_schema_serializer
 from rest_framework import serializers
 
 from api.fields import MoneyField, StrictSerializer
+from api.schema import local_instant, utc_instant
 from billing import charges, money, queries
 from billing.models import CreditNote, Invoice
 from core.localtime import local_iso, utc_iso
@@ -91,8 +93,8 @@ class CreditNoteSerializer(serializers.Serializer):
     series = serializers.CharField()
     sequence = serializers.IntegerField()
     invoice = serializers.CharField(help_text="number of the credited invoice")
-    issued_at = serializers.CharField()
-    issued_at_local = serializers.CharField()
+    issued_at = utc_instant()
+    issued_at_local = local_instant()
     reason = serializers.CharField()
     currency = serializers.CharField()
     net = serializers.CharField()
@@ -130,17 +132,17 @@ class InvoiceSerializer(serializers.Serializer):
     number = serializers.CharField()
     series = serializers.CharField()
     sequence = serializers.IntegerField()
-    issued_at = serializers.CharField()
-    issued_at_local = serializers.CharField()
+    issued_at = utc_instant()
+    issued_at_local = local_instant()
     member = serializers.IntegerField(help_text="id of the billed member")
     billing_name = serializers.CharField()
     billing_address = serializers.CharField()
     seller = serializers.DictField(child=serializers.CharField())
     rental = serializers.IntegerField(allow_null=True)
-    period_started_at = serializers.CharField()
-    period_started_at_local = serializers.CharField()
-    period_ended_at = serializers.CharField()
-    period_ended_at_local = serializers.CharField()
+    period_started_at = utc_instant()
+    period_started_at_local = local_instant()
+    period_ended_at = utc_instant()
+    period_ended_at_local = local_instant()
     minutes = serializers.IntegerField()
     currency = serializers.CharField()
     net = serializers.CharField()
@@ -200,6 +202,8 @@ def _vat_rate_text(vat_rate: Decimal | None) -> str | None:
     return None if vat_rate is None else money.format_vat_rate(vat_rate)
 
 
+# COMPONENT_SPLIT_REQUEST adds "Request" to request bodies' names: CreditNoteRequest.
+@extend_schema_serializer(component_name="CreditNote")
 class CreditNoteRequestSerializer(StrictSerializer):
-    amount = MoneyField(below=Decimal(10) ** 15)
+    amount = MoneyField(below=Decimal(10) ** 15, signed=True)  # zero or less: invalid_credit
     reason = serializers.CharField(max_length=1000)

@@ -1,14 +1,10 @@
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
-from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import QuerySet
 from django.http import StreamingHttpResponse
-from django.utils.dateparse import parse_datetime
-from django_filters import rest_framework as filters
-from django_filters.fields import IsoDateTimeField
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
     OpenApiParameter,
@@ -18,62 +14,25 @@ from drf_spectacular.utils import (
     inline_serializer,
 )
 from rest_framework import generics, serializers, status
-from rest_framework.pagination import CursorPagination
 from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.settings import api_settings
 from rest_framework.views import APIView
 
-from api.fields import InstantField
+from api.filters import refuse_unknown_parameters
 from api.idempotency.keys import idempotent
+from api.pagination import StrictCursorPagination
 from api.permissions import IsFinance, IsFinanceOrAuditor, IsMemberOrFinanceOrAuditor
-from api.schema import LIST, READ, WRITE, errors
+from api.schema import LIST, READ, WRITE, ErrorSerializer, errors
 from billing import audit, exports, invoicing, queries
+from billing.api import filters
 from billing.api import serializers as billing_serializers
 from billing.models import Invoice
 
 
-class NewestIssuedFirst(CursorPagination):
+class NewestIssuedFirst(StrictCursorPagination):
     ordering = ("-issued_at", "-id")
-    page_size_query_param = "page_size"
-    max_page_size = 500
-
-
-class OffsetIsoDateTimeField(IsoDateTimeField):
-    """An ISO 8601 instant that must carry its offset, turned to UTC.
-
-    django-filter would read a naive value in the server's zone (a silent guess), and
-    pass offsets beyond PostgreSQL's +-15:59 down to the database.
-    """
-
-    def to_python(self, value: object) -> datetime | None:
-        if value in self.empty_values:
-            return None
-        try:
-            parsed = parse_datetime(value.strip()) if isinstance(value, str) else None
-            if parsed is not None and parsed.tzinfo is not None:
-                return parsed.astimezone(UTC)
-        except (ValueError, OverflowError):
-            pass
-        raise DjangoValidationError("Enter an ISO 8601 instant with an offset or Z.", "invalid")
-
-
-class UtcIsoDateTimeFilter(filters.IsoDateTimeFilter):
-    field_class = OffsetIsoDateTimeField
-
-
-class InvoiceFilter(filters.FilterSet):
-    """Half-open periods: ``issued_from`` included, ``issued_to`` excluded (no double count)."""
-
-    series = filters.CharFilter(field_name="series")
-    member = filters.NumberFilter(field_name="member_id")
-    issued_from = UtcIsoDateTimeFilter(field_name="issued_at", lookup_expr="gte")
-    issued_to = UtcIsoDateTimeFilter(field_name="issued_at", lookup_expr="lt")
-
-    class Meta:
-        model = Invoice
-        fields = ["series", "member", "issued_from", "issued_to"]
 
 
 @extend_schema_view(
@@ -85,7 +44,7 @@ class InvoiceList(generics.ListAPIView):
     permission_classes = [IsMemberOrFinanceOrAuditor]
     serializer_class = billing_serializers.InvoiceSerializer
     pagination_class = NewestIssuedFirst
-    filterset_class = InvoiceFilter
+    filterset_class = filters.InvoiceFilter
 
     def get_queryset(self) -> QuerySet[Invoice]:
         if getattr(self, "swagger_fake_view", False):
@@ -107,46 +66,23 @@ class InvoiceDetail(generics.RetrieveAPIView):
         return queries.invoices_visible_to(self.request.user)
 
 
-class ExportQuerySerializer(serializers.Serializer):
-    """The export's query: instants with an offset, a half-open period, one series or all."""
+class CSVRenderer(BaseRenderer):
+    """Only negotiates ``text/csv`` (and ``?format=csv``): the CSV body is streamed as is."""
 
-    default_error_messages = {
-        "needs_offset": "Give an offset or Z, e.g. 2026-01-01T00:00:00+01:00.",
-        "empty_period": "issued_to must be after issued_from (the period is [from, to)).",
-    }
+    media_type = "text/csv"
+    format = "csv"
+    charset = "utf-8"
 
-    issued_from = InstantField(required=False)
-    issued_to = InstantField(required=False)
-    series = serializers.CharField(required=False, max_length=34)
+    def render(
+        self, data: Any, accepted_media_type: Any = None, renderer_context: Any = None
+    ) -> Any:
+        raise NotImplementedError("The export streams its CSV; only errors are rendered.")
 
-    def to_internal_value(self, data: Any) -> Any:
-        # A misspelt "issued_from" must not silently export every document ever issued.
-        unknown = sorted(set(data) - set(self.fields))
-        if unknown:
-            raise serializers.ValidationError(
-                {name: ["Unknown query parameter."] for name in unknown}, code="unknown_field"
-            )
-        return super().to_internal_value(data)
 
-    def validate_issued_from(self, value: datetime) -> datetime:
-        return self._aware(value)
-
-    def validate_issued_to(self, value: datetime) -> datetime:
-        return self._aware(value)
-
-    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
-        start, end = attrs.get("issued_from"), attrs.get("issued_to")
-        if start is not None and end is not None and not start < end:
-            raise serializers.ValidationError(
-                {"issued_to": [self.error_messages["empty_period"]]}, code="empty_period"
-            )
-        return attrs
-
-    def _aware(self, value: datetime) -> datetime:
-        # No vehicle here whose zone could read a wall-clock time: only an instant will do.
-        if value.tzinfo is None:
-            self.fail("needs_offset")
-        return value
+NOT_ACCEPTABLE = OpenApiResponse(
+    ErrorSerializer,
+    description="The Accept header admits neither text/csv nor JSON (code not_acceptable).",
+)
 
 
 class InvoiceExport(APIView):
@@ -157,8 +93,12 @@ class InvoiceExport(APIView):
     def perform_content_negotiation(
         self, request: Request, force: bool = False
     ) -> tuple[BaseRenderer, str]:
-        # The CSV body is a StreamingHttpResponse that no renderer touches; only errors are
-        # rendered, always as JSON, so that Accept: text/csv or ?format=csv is never a 406.
+        # The operation answers CSV, or JSON for errors: a client accepting neither gets a
+        # 406 (as elsewhere). Errors, that 406 included, are always rendered as JSON.
+        if not force:
+            self.get_content_negotiator().select_renderer(
+                request, [CSVRenderer(), JSONRenderer()], self.format_kwarg
+            )
         renderer = JSONRenderer()
         return renderer, renderer.media_type
 
@@ -186,17 +126,16 @@ class InvoiceExport(APIView):
                 OpenApiTypes.STR,
                 description="Header row, then one row per invoice, then per credit note.",
             ),
-            **errors(400, 401, 403),
+            **{
+                (code, "application/json"): response
+                for code, response in errors(400, 401, 403).items()
+            },
+            (406, "application/json"): NOT_ACCEPTABLE,
         },
     )
     def get(self, request: Request) -> StreamingHttpResponse:
-        # Empty values mean "no filter", as in the list's filters; ?format= is DRF's own.
-        query = {
-            key: value
-            for key, value in request.query_params.items()
-            if value != "" and key != api_settings.URL_FORMAT_OVERRIDE
-        }
-        serializer = ExportQuerySerializer(data=query)
+        query = _query(request, filters.ExportQuerySerializer)
+        serializer = filters.ExportQuerySerializer(data=query)
         serializer.is_valid(raise_exception=True)
         params = serializer.validated_data
         rows = exports.export_rows(
@@ -215,6 +154,24 @@ class InvoiceExport(APIView):
         )
         response["Content-Disposition"] = f'attachment; filename="{filename}"'
         return response
+
+
+def _query(request: Request, serializer_class: type[serializers.Serializer]) -> dict[str, str]:
+    """Return the query string for ``serializer_class``, refusing unknown or repeated names.
+
+    Empty values mean "no filter", as in the lists' filters; ``?format=`` is DRF's own.
+
+    Raises:
+        ValidationError: a parameter is unknown or given more than once.
+    """
+    refuse_unknown_parameters(
+        request, {*serializer_class().fields, api_settings.URL_FORMAT_OVERRIDE}
+    )
+    return {
+        key: value
+        for key, value in request.query_params.items()
+        if value != "" and key != api_settings.URL_FORMAT_OVERRIDE
+    }
 
 
 def _as_written(value: str | None) -> datetime | None:
@@ -269,9 +226,12 @@ class AuditSequences(APIView):
 
     @extend_schema(
         parameters=[OpenApiParameter("series", str, description="one series only")],
-        responses={200: SeriesReportSerializer, **errors(401, 403)},
+        responses={200: SeriesReportSerializer, **errors(400, 401, 403, 404)},
     )
     def get(self, request: Request) -> Response:
-        series = request.query_params.get("series") or None
-        reports = audit.audit_sequences(series=series)
+        serializer = filters.AuditQuerySerializer(
+            data=_query(request, filters.AuditQuerySerializer)
+        )
+        serializer.is_valid(raise_exception=True)
+        reports = audit.audit_sequences(series=serializer.validated_data.get("series"))
         return Response([report.as_dict() for report in reports])

@@ -6,6 +6,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from api.fields import InstantField, MoneyField, StrictModelSerializer, StrictSerializer
+from api.schema import local_instant
 from billing import money
 from core.localtime import local_iso
 from fleet import vehicles
@@ -76,11 +77,18 @@ class TariffSerializer(StrictSerializer):
     zone = serializers.SlugRelatedField(slug_field="code", queryset=Zone.objects.all())
     plan = serializers.SlugField(max_length=40)
     valid_from = InstantField()
-    valid_from_local = serializers.CharField(read_only=True)
+    valid_from_local = local_instant(read_only=True)
     bands = BandSerializer(many=True, allow_empty=False)
     unlock_fee = MoneyField()
     minimum_minutes = serializers.IntegerField(min_value=0, max_value=24 * 60)
     daily_cap = MoneyField(allow_null=True)
+    park_per_minute = MoneyField(
+        required=False, allow_null=True, help_text="null or omitted: parked minutes cost as driving"
+    )
+    per_km = MoneyField(required=False, help_text='per km beyond included_km; omitted: "0.00"')
+    included_km = serializers.IntegerField(
+        required=False, min_value=0, max_value=1_000_000, help_text="km included per rental"
+    )
     created_at = InstantField(read_only=True)
 
     def validate_valid_from(self, value: Any) -> Any:
@@ -109,6 +117,11 @@ class TariffSerializer(StrictSerializer):
             "daily_cap": None
             if instance.daily_cap is None
             else money.format_rate(instance.daily_cap, currency),
+            "park_per_minute": None
+            if instance.park_per_minute is None
+            else money.format_rate(instance.park_per_minute, currency),
+            "per_km": money.format_rate(instance.per_km, currency),
+            "included_km": instance.included_km,
             "currency": currency,
             "created_at": self.fields["created_at"].to_representation(instance.created_at),
         }
@@ -123,6 +136,8 @@ class MemberCreateSerializer(StrictSerializer):
 
 
 class MemberSerializer(serializers.ModelSerializer):
+    # One id for the member across the API: the ``member`` of their invoices and exports.
+    id = serializers.IntegerField(source="user_id", read_only=True)
     username = serializers.CharField(source="user.username")
     created_at = InstantField(read_only=True)
 

@@ -1,10 +1,9 @@
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
-from django.db.models import Q, QuerySet
 from django.utils import timezone
-from django_filters import rest_framework as filters
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import generics, status
 from rest_framework.request import Request
@@ -14,7 +13,7 @@ from api.idempotency.keys import idempotent
 from api.permissions import IsFleet
 from api.schema import LIST, READ, WRITE, errors
 from fleet import members, tariffs, vehicles, zones
-from fleet.api import serializers
+from fleet.api import filters, serializers
 from fleet.models import Member, Tariff, Vehicle, Zone
 
 
@@ -43,20 +42,6 @@ class ZoneDetail(generics.RetrieveAPIView):
     lookup_field = "code"
 
 
-class VehicleFilter(filters.FilterSet):
-    zone = filters.CharFilter(field_name="zone__code")
-    available = filters.BooleanFilter(method="filter_available")
-
-    class Meta:
-        model = Vehicle
-        fields = ["zone", "status", "available"]
-
-    def filter_available(self, queryset: QuerySet, name: str, value: bool) -> QuerySet:
-        # In service and in no open rental (the reverse relation, so fleet imports no rentals).
-        available = Q(status=Vehicle.Status.AVAILABLE) & ~Q(rentals__status="OPEN")
-        return queryset.filter(available) if value else queryset.exclude(available)
-
-
 @extend_schema_view(
     get=extend_schema(responses={200: serializers.VehicleSerializer(many=True), **errors(*LIST)}),
     post=extend_schema(responses={201: serializers.VehicleSerializer, **errors(*WRITE)}),
@@ -65,7 +50,7 @@ class VehicleList(generics.ListCreateAPIView):
     permission_classes = [IsFleet]
     serializer_class = serializers.VehicleSerializer
     queryset = Vehicle.objects.select_related("zone")
-    filterset_class = VehicleFilter
+    filterset_class = filters.VehicleFilter
 
     @idempotent
     def post(self, request: Request) -> Response:
@@ -93,7 +78,7 @@ class TariffList(generics.ListCreateAPIView):
     permission_classes = [IsFleet]
     serializer_class = serializers.TariffSerializer
     queryset = Tariff.objects.select_related("zone").prefetch_related("bands")
-    filterset_fields = ["plan"]
+    filterset_class = filters.TariffFilter
 
     @idempotent
     def post(self, request: Request) -> Response:
@@ -108,6 +93,9 @@ class TariffList(generics.ListCreateAPIView):
             unlock_fee=data["unlock_fee"],
             minimum_minutes=data["minimum_minutes"],
             daily_cap=data["daily_cap"],
+            park_per_minute=data.get("park_per_minute"),
+            per_km=data.get("per_km", Decimal(0)),
+            included_km=data.get("included_km", 0),
             now=timezone.now(),
         )
         return Response(self.get_serializer(tariff).data, status=status.HTTP_201_CREATED)
@@ -153,3 +141,6 @@ class MemberDetail(generics.RetrieveAPIView):
     permission_classes = [IsFleet]
     serializer_class = serializers.MemberSerializer
     queryset = Member.objects.select_related("user")
+    # A member's id is its account's: the ``member`` of its invoices.
+    lookup_field = "user_id"
+    lookup_url_kwarg = "pk"

@@ -23,6 +23,7 @@ def rentals_of(request: Request) -> QuerySet[Rental]:
         Rental.objects.filter(member=request.user.member)
         .select_related("vehicle", "tariff__zone", "invoice")
         .prefetch_related(
+            "parked_intervals",
             "invoice__lines",
             Prefetch(
                 "invoice__credit_notes", queryset=CreditNote.objects.select_related("invoice")
@@ -47,6 +48,11 @@ class QuoteCreate(APIView):
             started_at=data.get("started_at"),
             ended_at=data.get("ended_at"),
             now=timezone.now(),
+            parked=[
+                lifecycle.QuotedPause(paused_at=pause["from"], resumed_at=pause["to"])
+                for pause in data.get("parked", [])
+            ],
+            distance_km=data.get("distance_km"),
         )
         return Response(serializers.QuoteSerializer(quote).data)
 
@@ -110,6 +116,43 @@ class RentalEnd(APIView):
             rental_id=pk,
             ended_at=data.get("ended_at"),
             now=timezone.now(),
+            distance_km=data.get("distance_km"),
+        )
+        return Response(serializers.RentalSerializer(rentals_of(request).get(pk=rental.pk)).data)
+
+
+class RentalPause(APIView):
+    """Park the member's open rental (a parked minute costs the tariff's parked rate)."""
+
+    permission_classes = [IsMember]
+
+    @extend_schema(
+        request=serializers.EventRequestSerializer,
+        responses={200: serializers.RentalSerializer, **errors(*WRITE, 404)},
+    )
+    @idempotent
+    def post(self, request: Request, pk: int) -> Response:
+        data = _valid(serializers.EventRequestSerializer, request)
+        rental = lifecycle.pause_rental(
+            member=request.user.member, rental_id=pk, at=data.get("at"), now=timezone.now()
+        )
+        return Response(serializers.RentalSerializer(rentals_of(request).get(pk=rental.pk)).data)
+
+
+class RentalResume(APIView):
+    """Drive on after a pause."""
+
+    permission_classes = [IsMember]
+
+    @extend_schema(
+        request=serializers.EventRequestSerializer,
+        responses={200: serializers.RentalSerializer, **errors(*WRITE, 404)},
+    )
+    @idempotent
+    def post(self, request: Request, pk: int) -> Response:
+        data = _valid(serializers.EventRequestSerializer, request)
+        rental = lifecycle.resume_rental(
+            member=request.user.member, rental_id=pk, at=data.get("at"), now=timezone.now()
         )
         return Response(serializers.RentalSerializer(rentals_of(request).get(pk=rental.pk)).data)
 

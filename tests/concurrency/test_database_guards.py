@@ -62,3 +62,29 @@ def test_an_unused_tariff_can_still_be_corrected():
 
     tariff.refresh_from_db()
     assert tariff.unlock_fee == 2
+
+
+@pytest.mark.parametrize(
+    "statement",
+    [
+        "INSERT INTO rentals_parkedinterval (rental_id, paused_at, resumed_at)"
+        " VALUES (%(rental)s, now() - interval '1 day', now() - interval '23 hours')",
+        "UPDATE rentals_parkedinterval SET resumed_at = paused_at WHERE rental_id = %(rental)s",
+        "DELETE FROM rentals_parkedinterval WHERE rental_id = %(rental)s",
+    ],
+    ids=["add-a-pause", "move-a-pause", "remove-a-pause"],
+)
+def test_raw_sql_cannot_change_the_pauses_of_an_ended_rental(ended_rental, statement):
+    with connection.cursor() as cursor:
+        cursor.execute("ALTER TABLE rentals_parkedinterval DISABLE TRIGGER USER")
+        cursor.execute(
+            "INSERT INTO rentals_parkedinterval (rental_id, paused_at, resumed_at)"
+            " SELECT id, started_at, started_at FROM rentals_rental WHERE id = %s",
+            [ended_rental.pk],
+        )
+        cursor.execute("ALTER TABLE rentals_parkedinterval ENABLE TRIGGER USER")
+
+    with pytest.raises(DatabaseError), connection.cursor() as cursor:
+        cursor.execute(statement, {"rental": ended_rental.pk})
+
+    assert ended_rental.parked_intervals.count() == 1

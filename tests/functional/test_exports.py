@@ -219,7 +219,9 @@ def test_the_content_disposition_names_the_period(finance_client, documents):
     ],
     ids=["accept-text-csv", "accept-json", "format-csv"],
 )
-def test_the_export_is_csv_whatever_the_client_accepts(finance_client, documents, headers, query):
+def test_the_export_is_csv_for_a_client_accepting_csv_or_json(
+    finance_client, documents, headers, query
+):
     response = finance_client.get("/api/invoices/export/", {**PERIOD, **query}, **headers)
 
     assert response.status_code == 200

@@ -49,6 +49,7 @@ def tariff_form(zone, *, plan="standard", day="2027-01-01", at="00:00", bands=BA
     data = {
         "zone": zone.pk, "plan": plan, "valid_from_0": day, "valid_from_1": at,
         "unlock_fee": "1.00", "minimum_minutes": "0", "daily_cap": "45.00",
+        "park_per_minute": "", "per_km": "0.00", "included_km": "0",
         "bands-TOTAL_FORMS": str(len(bands)), "bands-INITIAL_FORMS": "0",
         "bands-MIN_NUM_FORMS": "0", "bands-MAX_NUM_FORMS": "1000", "_save": "Save",
     }  # fmt: skip
@@ -75,7 +76,7 @@ def form_errors(response) -> dict[str, list[str]]:
 def stored_tariff(tariff):
     return (
         tariff.zone.code, tariff.valid_from, tariff.unlock_fee, tariff.minimum_minutes,
-        tariff.daily_cap,
+        tariff.daily_cap, tariff.park_per_minute, tariff.per_km, tariff.included_km,
         [(band.starts_at, band.per_minute) for band in tariff.bands.order_by("starts_at")],
     )  # fmt: skip
 
@@ -163,6 +164,26 @@ def test_a_tariff_added_in_the_admin_is_stored_as_the_api_stores_it(fleet, fleet
     assert LogEntry.objects.get().get_change_message().startswith("Added. Added tariff band")
 
 
+def test_a_tariff_with_parking_and_distance_is_stored_as_the_api_stores_it(
+    fleet, fleet_client, zone
+):
+    extras = {"park_per_minute": "0.10", "per_km": "0.25", "included_km": "50"}
+    response = fleet.post(f"{ADMIN}/tariff/add/", tariff_form(zone, **extras))
+    api = fleet_client.post(
+        "/api/tariffs/",
+        {**TARIFF_API, **extras, "included_km": 50, "plan": "api"},
+        format="json",
+    )
+
+    assert response.status_code == 302, form_errors(response)
+    assert api.status_code == 201, api.content
+    admin_tariff = Tariff.objects.get(plan="standard")
+    assert stored_tariff(admin_tariff) == stored_tariff(Tariff.objects.get(plan="api"))
+    assert admin_tariff.park_per_minute == Decimal("0.10")
+    page = fleet.get(f"{ADMIN}/tariff/{admin_tariff.pk}/change/")
+    assert "0.10 per minute" in page.text and "0.25 per km beyond 50 km" in page.text
+
+
 @pytest.mark.parametrize(
     ("change", "field", "message"),
     [
@@ -173,13 +194,17 @@ def test_a_tariff_added_in_the_admin_is_stored_as_the_api_stores_it(fleet, fleet
         ({"bands": [("07:00", "-0.35")]}, "bands.per_minute", "greater than or equal to 0"),
         ({"bands": [("07:00", "1000000")]}, "__all__", "per_minute must be below 1000000."),
         ({"unlock_fee": "-1.00"}, "unlock_fee", "greater than or equal to 0"),
+        ({"park_per_minute": "1000000"}, "park_per_minute", "must be below 1000000."),
+        ({"per_km": "-0.25"}, "per_km", "greater than or equal to 0"),
+        ({"included_km": "2000000"}, "included_km", "included_km is at most 1000000."),
         ({"minimum_minutes": "2000"}, "minimum_minutes", "minimum_minutes is at most 1440."),
         ({"at": "02:30", "day": "2027-03-28"}, "valid_from", "did not happen in Europe/Paris"),
         ({"at": "02:30", "day": "2027-10-31"}, "valid_from", "happened twice in Europe/Paris"),
     ],
     ids=[
         "no-bands", "unsorted-bands", "duplicate-start", "band-start-with-seconds",
-        "negative-rate", "huge-rate", "negative-fee", "minimum-above-a-day",
+        "negative-rate", "huge-rate", "negative-fee", "huge-park-rate", "negative-per-km",
+        "too-many-included-km", "minimum-above-a-day",
         "spring-forward-night-start", "fall-back-night-start",
     ],
 )  # fmt: skip

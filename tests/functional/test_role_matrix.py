@@ -17,7 +17,6 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-from django.core.cache import cache
 from django.utils import timezone
 
 from rentals import lifecycle
@@ -52,11 +51,16 @@ class World:
             self.values["open_rental"] = rental.pk
         return self.values["open_rental"]
 
+    def parked_rental(self) -> int:
+        """The member's open rental, parked (so that it can be resumed)."""
+        rental_id = self.open_rental()
+        lifecycle.pause_rental(member=self.member, rental_id=rental_id, at=None, now=timezone.now())
+        return rental_id
+
 
 @pytest.fixture(autouse=True)
-def fast_passwords_and_fresh_throttle(settings):
+def fast_passwords(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-    cache.clear()
 
 
 @pytest.fixture
@@ -94,9 +98,10 @@ FILL = {
     "zone": lambda w: w.zone.code,
     "plate": lambda w: w.plates[0],
     "tariff": lambda w: w.tariff.pk,
-    "member": lambda w: w.member.pk,
+    "member": lambda w: w.member.user_id,
     "ended_rental": lambda w: w.ended_rental,
     "open_rental": lambda w: w.open_rental(),
+    "parked_rental": lambda w: w.parked_rental(),
     "invoice": lambda w: w.invoice,
 }
 
@@ -136,6 +141,7 @@ BODIES = {
     },
     "start": lambda w: {"vehicle": w.plates[2]},
     "end": {},
+    "event": {},
     "credit": {"amount": "1.00", "reason": "goodwill"},
     "token": lambda w: {"username": w.member.user.username, "password": PASSWORD},
 }
@@ -181,6 +187,10 @@ MATRIX = [
         body="start"),
     Row("GET",  "/api/rentals/{id}/",                    (401, 200, 404, 403, 403, 403),
         fill={"id": "ended_rental"}),
+    Row("POST", "/api/rentals/{id}/pause/",              (401, 200, 404, 403, 403, 403),
+        fill={"id": "open_rental"}, body="event"),
+    Row("POST", "/api/rentals/{id}/resume/",             (401, 200, 404, 403, 403, 403),
+        fill={"id": "parked_rental"}, body="event"),
     Row("POST", "/api/rentals/{id}/end/",                (401, 200, 404, 403, 403, 403),
         fill={"id": "open_rental"}, body="end"),
     Row("GET",  "/api/invoices/",                        (401, 200, 200, 403, 200, 200)),

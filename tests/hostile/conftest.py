@@ -17,3 +17,9 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
     for role in sorted({role for role, _ in SENT}):
         statuses = {status: n for (who, status), n in sorted(SENT.items()) if who == role}
         terminalreporter.write_line(f"{role}: {sum(statuses.values())} requests {statuses}")
+
+
+@pytest.fixture(autouse=True)
+def fast_passwords(settings):
+    """Hash the many users these tests create cheaply; no test here is about hashing."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

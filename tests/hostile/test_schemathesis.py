@@ -12,7 +12,6 @@ import os
 
 import pytest
 import schemathesis
-from django.core.cache import cache
 from django.core.signals import request_finished, request_started
 from django.core.wsgi import get_wsgi_application
 from django.db import close_old_connections
@@ -66,7 +65,6 @@ def keep_the_test_transaction():
 
 @pytest.fixture
 def api_schema(db, keep_the_test_transaction):
-    cache.clear()  # the token endpoint's throttle counts in the default cache
     zone = ZoneFactory()
     TariffFactory(zone=zone)
     VehicleFactory(zone=zone)

@@ -61,8 +61,12 @@ def test_no_documents_exits_0_and_says_there_is_nothing_to_audit():
     assert audit() == "No invoices or credit notes in any series: nothing to audit.\n"
 
 
-def test_an_unknown_series_exits_0_and_names_it(clean_books):
-    assert "in series NOPE-2026: nothing to audit" in audit("--series", "NOPE-2026")
+def test_an_unknown_series_exits_2_and_names_it(clean_books):
+    # A cron job with a typo in --series must alert, not report "clean" forever.
+    with pytest.raises(CommandError, match="series 'NOPE-2026'") as refused:
+        audit("--series", "NOPE-2026")
+
+    assert refused.value.returncode == 2
 
 
 def test_json_prints_the_report_of_the_api(clean_books):

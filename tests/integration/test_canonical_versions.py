@@ -14,7 +14,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from django.db import connection
+from django.db import connection, transaction
 from django.db.migrations.executor import MigrationExecutor
 
 from billing import audit, charges, invoicing, numbering, queries
@@ -46,7 +46,8 @@ def v1_documents():
     executor = MigrationExecutor(connection)
     latest = executor.loader.graph.leaf_nodes()
     executor.migrate(BEFORE_THE_CONTRACT)
-    with connection.cursor() as cursor:
+    # One transaction, as the issuing code did: PostgreSQL accepts lines only with their invoice.
+    with transaction.atomic(), connection.cursor() as cursor:
         _insert(cursor, "billing_invoice", V1["invoice"])
         cursor.execute(
             "SELECT id FROM billing_invoice WHERE number = %s", [V1["invoice"]["number"]]

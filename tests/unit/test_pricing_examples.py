@@ -12,11 +12,16 @@ import pytest
 from billing.charges import ChargeLine
 from billing.pricing import (
     DAILY_CAP,
+    DISTANCE,
     MINUTES,
+    PARKED_MINUTES,
     UNLOCK_FEE,
     Band,
     EndsBeforeStart,
+    InvalidDistance,
+    InvalidParkedInterval,
     InvalidTariff,
+    Parked,
     Tariff,
     billable_minutes,
     price,
@@ -482,3 +487,174 @@ def test_tariff_keeps_its_bands_as_a_tuple_and_cannot_be_changed() -> None:
     assert isinstance(STANDARD.bands, tuple)
     with pytest.raises(dataclasses.FrozenInstanceError):
         STANDARD.currency = "USD"  # type: ignore[misc]
+
+
+PARKING = dataclasses.replace(STANDARD, daily_cap=None, park_per_minute=Decimal("0.10"))
+
+
+def parked(paused_at: str, resumed_at: str) -> Parked:
+    return Parked(paused_at=at(paused_at), resumed_at=at(resumed_at))
+
+
+def test_parked_across_the_fall_back_night_bills_180_minutes_paris_fall_back_2026_10_25() -> None:
+    # Rented 01:00+02:00 (23:00Z) to 04:00+01:00 (03:00Z): 240 minutes, all at night.
+    # Parked 01:30+02:00 (23:30Z) to 03:30+01:00 (02:30Z): 180 minutes, though the wall
+    # clock moved two hours. Driving: 30 minutes before and 30 after, 60 x 0.20 = 12.00;
+    # parked 180 x 0.10 = 18.00; the date is 30.00, plus the 1.00 unlock fee: 31.00.
+    charge = price(
+        PARKING,
+        at("2026-10-25T01:00+02:00"),
+        at("2026-10-25T04:00+01:00"),
+        parked=[parked("2026-10-25T01:30+02:00", "2026-10-25T03:30+01:00")],
+    )
+
+    fall_back = date(2026, 10, 25)
+    assert [line_view(line) for line in charge.lines] == [
+        (UNLOCK_FEE, fall_back, None, 0, None, Decimal("1.00"), False),
+        (MINUTES, fall_back, time(22), 60, NIGHT_RATE, Decimal("12.00"), False),
+        (PARKED_MINUTES, fall_back, None, 180, Decimal("0.10"), Decimal("18.00"), False),
+    ]
+    assert (billable_minutes(charge), charge.total) == (240, Decimal("31.00"))
+
+
+def test_parked_across_local_midnight_in_kathmandu_is_split_between_the_two_dates() -> None:
+    # Kathmandu is +05:45. Rented 23:30 to 00:40 (70 minutes); parked 23:50 to 00:20:
+    # 10 parked minutes on the 1st, 20 on the 2nd. Driving 20 minutes on the 1st and 20 on
+    # the 2nd, at the night rate 0.20: the 1st is 4.00 + 1.00 parked = 5.00, the 2nd
+    # 4.00 + 2.00 parked = 6.00; with the unlock fee, 12.00.
+    tariff = standard_in("Asia/Kathmandu", park_per_minute=Decimal("0.10"), daily_cap=None)
+
+    charge = price(
+        tariff,
+        at("2026-06-01T23:30+05:45"),
+        at("2026-06-02T00:40+05:45"),
+        parked=[parked("2026-06-01T23:50+05:45", "2026-06-02T00:20+05:45")],
+    )
+
+    first, second = date(2026, 6, 1), date(2026, 6, 2)
+    assert [line_view(line) for line in charge.lines] == [
+        (UNLOCK_FEE, first, None, 0, None, Decimal("1.00"), False),
+        (MINUTES, first, time(22), 20, NIGHT_RATE, Decimal("4.00"), False),
+        (PARKED_MINUTES, first, None, 10, Decimal("0.10"), Decimal("1.00"), False),
+        (MINUTES, second, time(22), 20, NIGHT_RATE, Decimal("4.00"), False),
+        (PARKED_MINUTES, second, None, 20, Decimal("0.10"), Decimal("2.00"), False),
+    ]
+    assert charge.total == Decimal("12.00")
+
+
+def test_a_capped_day_caps_driving_and_parked_minutes_together() -> None:
+    # 08:00-14:00 is 360 day minutes; parked 10:00-12:00 (120 minutes at 0.10 = 12.00),
+    # driving 240 x 0.35 = 84.00: the date's 96.00 is capped at 45.00 by a -51.00 line.
+    tariff = dataclasses.replace(STANDARD, park_per_minute=Decimal("0.10"))
+
+    charge = price(
+        tariff,
+        at("2026-06-01T08:00+02:00"),
+        at("2026-06-01T14:00+02:00"),
+        parked=[parked("2026-06-01T10:00+02:00", "2026-06-01T12:00+02:00")],
+    )
+
+    june_first = date(2026, 6, 1)
+    assert [line_view(line) for line in charge.lines] == [
+        (UNLOCK_FEE, june_first, None, 0, None, Decimal("1.00"), False),
+        (MINUTES, june_first, time(7), 240, DAY_RATE, Decimal("84.00"), True),
+        (PARKED_MINUTES, june_first, None, 120, Decimal("0.10"), Decimal("12.00"), True),
+        (DAILY_CAP, june_first, None, 0, None, Decimal("-51.00"), True),
+    ]
+    assert charge.total == Decimal("46.00")
+
+
+def test_250_km_with_200_included_at_0_19_a_km_is_9_50_and_never_capped() -> None:
+    # 50 km beyond the 200 included, at 0.19: 9.50, on top of a capped day.
+    tariff = dataclasses.replace(STANDARD, per_km=Decimal("0.19"), included_km=200)
+
+    charge = price(
+        tariff,
+        at("2026-06-01T08:00+02:00"),
+        at("2026-06-01T12:00+02:00"),
+        distance_km=Decimal("250"),
+    )
+
+    distance = charge.lines[-1]
+    assert (distance.kind, distance.quantity, distance.unit, distance.amount) == (
+        DISTANCE,
+        Decimal("50"),
+        "km",
+        Decimal("9.50"),
+    )
+    assert charge.total == Decimal("1.00") + Decimal("45.00") + Decimal("9.50")
+
+
+@pytest.mark.parametrize(
+    ("distance_km", "included_km", "lines"),
+    [
+        pytest.param("199.9", 200, 0, id="under-the-included-km"),
+        pytest.param("200", 200, 0, id="exactly-the-included-km"),
+        pytest.param("200.1", 200, 1, id="a-tenth-beyond-rounds-to-0-02"),
+    ],
+)
+def test_distance_within_the_included_km_costs_nothing(
+    distance_km: str, included_km: int, lines: int
+) -> None:
+    tariff = dataclasses.replace(STANDARD, per_km=Decimal("0.19"), included_km=included_km)
+
+    charge = price(
+        tariff,
+        at("2026-06-01T08:00+02:00"),
+        at("2026-06-01T08:20+02:00"),
+        distance_km=Decimal(distance_km),
+    )
+
+    assert sum(1 for line in charge.lines if line.kind == DISTANCE) == lines
+
+
+@pytest.mark.parametrize(
+    "distance_km", [Decimal("-1"), Decimal("12.55"), Decimal("NaN"), Decimal("Infinity"), 12.5]
+)
+def test_a_distance_that_is_not_a_tenth_of_a_km_or_is_negative_is_refused(distance_km) -> None:
+    with pytest.raises(InvalidDistance):
+        price(
+            STANDARD,
+            at("2026-06-01T08:00+02:00"),
+            at("2026-06-01T08:20+02:00"),
+            distance_km=distance_km,
+        )
+
+
+@pytest.mark.parametrize(
+    "intervals",
+    [
+        pytest.param([("08:10", "08:05")], id="resumes-before-it-pauses"),
+        pytest.param([("07:50", "08:05")], id="before-the-start"),
+        pytest.param([("08:10", "08:30")], id="after-the-end"),
+        pytest.param([("08:05", "08:12"), ("08:10", "08:15")], id="overlapping"),
+        pytest.param([("08:10", "08:15"), ("08:05", "08:08")], id="out-of-order"),
+    ],
+)
+def test_a_parked_interval_outside_the_rental_or_overlapping_is_refused(intervals) -> None:
+    with pytest.raises(InvalidParkedInterval):
+        price(
+            PARKING,
+            at("2026-06-01T08:00+02:00"),
+            at("2026-06-01T08:20+02:00"),
+            parked=[parked(f"2026-06-01T{a}+02:00", f"2026-06-01T{b}+02:00") for a, b in intervals],
+        )
+
+
+def test_minimum_minutes_past_the_end_are_never_parked() -> None:
+    # Parked for the whole 10 minutes of a rental with a 30-minute minimum: the 20 minutes
+    # added past the end are driving minutes (20 x 0.35 = 7.00), the 10 parked cost 1.00.
+    tariff = dataclasses.replace(PARKING, minimum_minutes=30)
+
+    charge = price(
+        tariff,
+        at("2026-06-01T08:00+02:00"),
+        at("2026-06-01T08:10+02:00"),
+        parked=[parked("2026-06-01T08:00+02:00", "2026-06-01T08:10+02:00")],
+    )
+
+    assert [(line.kind, line.quantity, line.amount) for line in charge.lines] == [
+        (UNLOCK_FEE, Decimal(1), Decimal("1.00")),
+        (MINUTES, Decimal(20), Decimal("7.00")),
+        (PARKED_MINUTES, Decimal(10), Decimal("1.00")),
+    ]

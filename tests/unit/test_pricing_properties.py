@@ -11,7 +11,16 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from billing.charges import Charge
-from billing.pricing import DAILY_CAP, MINUTES, Band, Tariff, billable_minutes, price
+from billing.pricing import (
+    DAILY_CAP,
+    DISTANCE,
+    MINUTES,
+    PARKED_MINUTES,
+    Band,
+    Tariff,
+    billable_minutes,
+    price,
+)
 from tests.reference import Reference, brute_force_price, line_view
 
 ZONES = [
@@ -133,25 +142,34 @@ def assert_matches_reference(charge: Charge, expected: Reference) -> None:
     assert billable_minutes(charge) == expected.minutes
     assert charge.total == expected.total
     counts: dict[date, dict[time, int]] = {}
+    parked: dict[date, int] = {}
     amounts: dict[date, Decimal] = {}
     capped: set[date] = set()
+    distance = Decimal(0)
     for kind, day, band, minutes, _, amount, is_capped in map(line_view, charge.lines):
         if kind == MINUTES:
             assert band is not None
             bands = counts.setdefault(day, {})
             assert band not in bands, "one line per date and band"
             bands[band] = minutes
-        if kind in (MINUTES, DAILY_CAP):
+        if kind == PARKED_MINUTES:
+            assert day not in parked, "one parked line per date"
+            parked[day] = minutes
+        if kind in (MINUTES, PARKED_MINUTES, DAILY_CAP):
             amounts[day] = amounts.get(day, Decimal(0)) + amount
+        if kind == DISTANCE:
+            distance += amount
         if is_capped:
             capped.add(day)
     # Dates ascending, bands in the order their minutes first occur in the date.
     assert [(d, list(b.items())) for d, b in counts.items()] == [
         (d, list(expected.counts[d].items())) for d in sorted(expected.counts)
     ]
+    assert parked == expected.parked
     assert amounts == expected.per_date
     assert capped == expected.capped
     assert {line.local_date for line in charge.lines if line.kind == DAILY_CAP} == expected.capped
+    assert distance == expected.distance
 
 
 def assert_consistent(charge: Charge, tariff: Tariff) -> None:
@@ -162,6 +180,7 @@ def assert_consistent(charge: Charge, tariff: Tariff) -> None:
     assert all(line.vat_rate == tariff.vat_rate for line in charge.lines)
     assert all(line.amount.as_tuple().exponent == exponent for line in charge.lines)
     assert all(line.amount >= 0 for line in charge.lines if line.kind != DAILY_CAP)
+    assert sum(1 for line in charge.lines if line.kind == DISTANCE) <= 1
     assert all(
         line.amount < 0 and line.details["capped"]
         for line in charge.lines

@@ -1,4 +1,8 @@
-"""Print the sequence audit of ``GET /api/audit/sequences/``; exit 1 when a series is not clean."""
+"""Print the sequence audit of ``GET /api/audit/sequences/``.
+
+Exit codes: 0 every series clean, 1 a series is not clean, 2 the series asked for does not
+exist (a cron job with a typo in ``--series`` must alert, not report "clean" forever).
+"""
 
 from __future__ import annotations
 
@@ -57,7 +61,8 @@ def format_table(rows: Sequence[Sequence[str]]) -> str:
 class Command(BaseCommand):
     help = (
         "Check every invoice and credit-note series: no gap, no duplicate, dates in number "
-        "order, hash chain intact. Exit code 1 when any series is not clean."
+        "order, hash chain intact. Exit code 1 when any series is not clean, 2 when the "
+        "series asked for does not exist."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -67,7 +72,10 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args: Any, series: str | None, as_json: bool, **options: Any) -> None:
-        reports = audit.audit_sequences(series=series)
+        try:
+            reports = audit.audit_sequences(series=series)
+        except audit.UnknownSeries as exc:
+            raise CommandError(exc.message, returncode=2) from exc
         if as_json:
             self.stdout.write(json.dumps([report.as_dict() for report in reports], indent=2))
         elif not reports:
