@@ -1,8 +1,12 @@
 """The one table from exception to HTTP status and body.
 
 Domain errors carry a stable ``code``; their body is ``{"detail": ..., "code": ..., **details}``.
-DRF's own errors keep DRF's shapes, with a ``code`` added beside a lone ``detail``.
-Anything else stays a 500: an unknown failure is never dressed up as a refusal.
+DRF's own errors keep DRF's shapes, with a ``code`` added: beside a lone ``detail``, and beside
+field errors (``{"amount": ["..."], "code": "money_exponent"}``: the field's own code when one
+field was refused for one reason, ``invalid`` otherwise), so that a program can branch on every
+refusal without parsing messages. A request whose field named ``code`` was refused keeps DRF's
+shape alone (the key is that field's). Anything else stays a 500: an unknown failure is never
+dressed up as a refusal.
 """
 
 from __future__ import annotations
@@ -10,6 +14,7 @@ from __future__ import annotations
 from typing import Any
 
 from rest_framework import status
+from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
@@ -40,16 +45,34 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
         body = {"detail": exc.message, "code": exc.code, **_jsonable(exc.details)}
         return Response(body, status=status_for(exc))
     response = drf_exception_handler(exc, context)
-    if (
-        response is not None
-        and isinstance(response.data, dict)
-        and set(response.data) == {"detail"}
-    ):
+    if response is None or not isinstance(response.data, dict):
+        return response
+    if set(response.data) == {"detail"}:
         detail = response.data["detail"]
         response.data["code"] = getattr(detail, "code", None) or getattr(
             exc, "default_code", "error"
         )
+    elif isinstance(exc, ValidationError) and "code" not in response.data:
+        response.data["code"] = _field_errors_code(exc.get_codes())
     return response
+
+
+def _field_errors_code(codes: Any) -> str:
+    """Return the one code of a validation error's fields, or ``invalid`` when there are more."""
+    found: set[str] = set()
+
+    def collect(node: Any) -> None:
+        if isinstance(node, dict):
+            for value in node.values():
+                collect(value)
+        elif isinstance(node, list):
+            for value in node:
+                collect(value)
+        else:
+            found.add(str(node))
+
+    collect(codes)
+    return found.pop() if len(found) == 1 else "invalid"
 
 
 def _jsonable(details: dict[str, object]) -> dict[str, object]:

@@ -43,8 +43,9 @@ class FieldErrorsSchema(OpenApiSerializerExtension):
             "type": "object",
             "description": (
                 'One entry per refused field (or "non_field_errors"): a list of messages, or,'
-                " for a nested field, the same shape again. No code: the field names say what"
-                " is wrong."
+                " for a nested field, the same shape again; and `code`: the refused field's"
+                " own code when one field was refused for one reason, `invalid` otherwise"
+                " (absent when the refused field is itself named `code`)."
             ),
             "additionalProperties": {},
         }

@@ -157,5 +157,6 @@ def test_a_generated_client_tells_a_domain_error_by_its_code_from_field_errors(a
     assert ambiguous.code == "ambiguous_local_time"
     assert ambiguous.additional_properties["candidate_offsets"] == ["+02:00", "+01:00"]
     assert isinstance(blank, models.FieldErrors), blank
-    assert list(blank.additional_properties) == ["vehicle"]
+    assert list(blank.additional_properties) == ["vehicle", "code"]
+    assert blank.additional_properties["code"] == "blank"
     assert isinstance(anonymous, models.Error) and anonymous.code == "not_authenticated"

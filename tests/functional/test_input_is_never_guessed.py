@@ -62,9 +62,10 @@ def test_a_quote_with_a_date_but_no_time_is_refused(member_client, vehicle, tari
     response = member_client.post("/api/quotes/", body, format="json")
 
     assert response.status_code == 400
-    assert list(response.json()) == [field]
+    assert set(response.json()) == {field, "code"}
     code = response.data[field][0].code
     assert code == ("invalid" if value == "2026-10-25T" else "needs_time")
+    assert response.json()["code"] == code
     if code == "needs_time":
         assert response.json()[field] == [DATE_ONLY["needs_time"]]
 
@@ -158,7 +159,7 @@ def test_a_money_mistake_gets_its_own_message_and_code(fleet_client, zone, value
     )
 
     assert response.status_code == 400
-    assert response.json() == {"unlock_fee": [message]}
+    assert response.json() == {"unlock_fee": [message], "code": code}
     assert response.data["unlock_fee"][0].code == code
 
 
@@ -175,7 +176,10 @@ def test_a_negative_tariff_amount_is_refused_and_zero_is_free(fleet_client, zone
     )
 
     assert negative.status_code == 400
-    assert negative.json() == {"bands": {"0": {"per_minute": ["Must not be negative."]}}}
+    assert negative.json() == {
+        "bands": {"0": {"per_minute": ["Must not be negative."]}},
+        "code": "negative",
+    }
     assert negative.data["bands"][0]["per_minute"][0].code == "negative"
     assert free.status_code == 201, free.content
 

@@ -164,7 +164,7 @@ def test_a_login_missing_a_field_is_refused_without_being_counted(small_limits):
     response = client_for(None).post("/api/auth/token/", {"username": "alice"}, format="json")
 
     assert response.status_code == 400
-    assert response.json() == {"password": ["This field is required."]}
+    assert response.json() == {"password": ["This field is required."], "code": "required"}
     assert LoginFailure.objects.count() == 0
 
 
@@ -173,7 +173,10 @@ def test_wrong_credentials_keep_drfs_refusal():
     response = login("alice", "wrong")
 
     assert response.status_code == 400
-    assert response.json() == {"non_field_errors": ["Unable to log in with provided credentials."]}
+    assert response.json() == {
+        "non_field_errors": ["Unable to log in with provided credentials."],
+        "code": "authorization",
+    }
 
 
 @time_machine.travel(T0, tick=False)

@@ -48,7 +48,7 @@ def test_a_member_filter_that_is_not_an_id_is_refused(invoices, value):
     response = as_role("finance").get("/api/invoices/", {"member": value})
 
     assert response.status_code == 400
-    assert list(response.json()) == ["member"]
+    assert list(response.json()) == ["member", "code"]
 
 
 def test_the_largest_id_is_accepted(invoices):
@@ -74,14 +74,14 @@ def test_an_unknown_query_parameter_is_refused_not_ignored(invoices, role, path)
     response = as_role(role).get(path, {"seires": "PAR-2026"})
 
     assert response.status_code == 400
-    assert response.json() == {"seires": ["Unknown query parameter."]}
+    assert response.json() == {"seires": ["Unknown query parameter."], "code": "unknown_field"}
 
 
 def test_an_unknown_query_parameter_on_the_rentals_list_is_refused(member_client):
     response = member_client.get("/api/rentals/", {"status": "open"})
 
     assert response.status_code == 400
-    assert response.json() == {"status": ["Unknown query parameter."]}
+    assert response.json() == {"status": ["Unknown query parameter."], "code": "unknown_field"}
 
 
 @pytest.mark.parametrize(
@@ -92,7 +92,7 @@ def test_a_filter_given_twice_is_refused_rather_than_the_last_winning(invoices, 
     response = as_role(role).get(f"{path}?series=PAR-2026&series=LYO-2026")
 
     assert response.status_code == 400
-    assert response.json() == {"series": ["Given more than once."]}
+    assert response.json() == {"series": ["Given more than once."], "code": "repeated_parameter"}
 
 
 def test_the_format_parameter_is_not_an_unknown_filter(invoices):
@@ -108,7 +108,7 @@ def test_available_must_be_true_or_false(value):
     response = as_role("fleet").get("/api/vehicles/", {"available": value})
 
     assert response.status_code == 400
-    assert list(response.json()) == ["available"]
+    assert list(response.json()) == ["available", "code"]
 
 
 def test_an_empty_available_means_no_filter():
@@ -128,7 +128,10 @@ def test_a_page_size_outside_1_to_500_is_refused(invoices, role, path, value):
     response = as_role(role).get(path, {"page_size": value})
 
     assert response.status_code == 400
-    assert response.json() == {"page_size": ["Must be a whole number from 1 to 500."]}
+    assert response.json() == {
+        "page_size": ["Must be a whole number from 1 to 500."],
+        "code": "invalid_page_size",
+    }
 
 
 @pytest.mark.parametrize(("value", "rows"), [("1", 1), ("500", 3), ("", 3)])

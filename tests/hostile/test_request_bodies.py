@@ -181,7 +181,7 @@ def test_gunicorn_chunked_body_under_the_limit_is_parsed(server):
     status, body = send_chunked(server.port, "/api/auth/token/", b'{"username": "someone"}')
 
     assert status == 400
-    assert body == {"password": ["This field is required."]}
+    assert body == {"password": ["This field is required."], "code": "required"}
 
 
 def test_gunicorn_chunked_body_over_the_limit_is_a_413(server):
