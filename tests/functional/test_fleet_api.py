@@ -239,7 +239,10 @@ def test_a_plate_that_is_not_a_string_is_a_field_error(fleet_client, zone):
     response = fleet_client.post("/api/vehicles/", {"plate": 123, "zone": "paris"}, format="json")
 
     assert response.status_code == 400
-    assert response.json() == {"plate": ['Send the plate as a string, e.g. "AB-123-CD".']}
+    assert response.json() == {
+        "plate": ['Send the plate as a string, e.g. "AB-123-CD".'],
+        "code": "invalid",
+    }
 
 
 def test_a_plate_taken_in_another_case_is_a_409(fleet_client, vehicle):
