@@ -2,11 +2,16 @@
 
 A business customer gives its company name and SIREN (and, if it has one, its VAT number),
 validated with python-stdnum: its invoices carry them (e-invoicing needs the buyer's SIREN).
+
+The billing identity is copied onto each invoice when it is issued: changing it here changes
+the invoices issued from then on, never those already issued.
 """
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
+from typing import Final
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.password_validation import validate_password
@@ -21,6 +26,8 @@ from core import transactions
 from core.errors import ConflictError, DomainError
 from fleet.models import Member
 
+_PLAN: Final = re.compile(r"[-a-zA-Z0-9_]{1,40}", re.ASCII)
+
 
 class UsernameTaken(ConflictError):
     """The username belongs to another account."""
@@ -32,6 +39,12 @@ class WeakPassword(DomainError):
     """Django's password validators refused the password."""
 
     code = "weak_password"
+
+
+class InvalidMember(DomainError):
+    """A plan that is not a slug, or a blank billing name or address; ``details["field"]``."""
+
+    code = "invalid_member"
 
 
 class InvalidBusinessIdentity(DomainError):
@@ -105,7 +118,9 @@ def register_member(
         UsernameTaken: the username is in use.
         WeakPassword: Django's password validators refused the password.
         InvalidBusinessIdentity: the SIREN or VAT number is not valid.
+        InvalidMember: the plan is not a slug, or the billing name or address is blank.
     """
+    _check_profile(plan=plan, billing_name=billing_name, billing_address=billing_address)
     company_name, siren, vat_id = business_identity(
         company_name=company_name, siren=siren, vat_id=vat_id
     )
@@ -131,3 +146,29 @@ def register_member(
         vat_id=vat_id,
         created_at=now,
     )
+
+
+@transactions.use_case
+def change_member(*, member_id: int, plan: str, billing_name: str, billing_address: str) -> Member:
+    """Change a member's plan and billing identity (for the invoices issued from now on).
+
+    Raises:
+        InvalidMember: the plan is not a slug, or the billing name or address is blank.
+        Member.DoesNotExist: no member has that id.
+    """
+    _check_profile(plan=plan, billing_name=billing_name, billing_address=billing_address)
+    member = Member.objects.select_for_update().get(pk=member_id)
+    member.plan = plan
+    member.billing_name = billing_name
+    member.billing_address = billing_address
+    member.save(update_fields=["plan", "billing_name", "billing_address"])
+    return member
+
+
+def _check_profile(*, plan: str, billing_name: str, billing_address: str) -> None:
+    if _PLAN.fullmatch(plan) is None:
+        raise InvalidMember("plan is 1 to 40 letters, digits, dashes or underscores.", field="plan")
+    if not billing_name.strip() or len(billing_name) > 200:
+        raise InvalidMember("billing_name is 1 to 200 characters.", field="billing_name")
+    if not billing_address.strip():
+        raise InvalidMember("billing_address must not be blank.", field="billing_address")

@@ -2,12 +2,14 @@ from __future__ import annotations
 
 from typing import Any
 
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from api.fields import InstantField, MoneyField, StrictModelSerializer, StrictSerializer
 from api.schema import local_instant
 from billing import money
 from core.localtime import local_iso
+from fleet import vehicles
 from fleet.models import Member, Tariff, Vehicle, Zone
 
 
@@ -28,7 +30,34 @@ class ZoneSerializer(StrictModelSerializer):
         ]  # fmt: skip
 
 
+@extend_schema_field(
+    {
+        "type": "string",
+        "maxLength": vehicles.PLATE_MAX_LENGTH,
+        "pattern": vehicles.PLATE_PATTERN,
+        "example": "AB-123-CD",
+    }
+)
+class PlateField(serializers.Field):
+    """A plate as sent: its shape is the use case's rule (``fleet.vehicles``), refused there
+    with ``invalid_plate`` whatever is wrong with it, so that every refusal has that code."""
+
+    default_error_messages = {"invalid": 'Send the plate as a string, e.g. "AB-123-CD".'}
+
+    def to_internal_value(self, data: Any) -> str:
+        if not isinstance(data, str):
+            self.fail("invalid")
+        return data
+
+    def to_representation(self, value: str) -> str:
+        return value
+
+
 class VehicleSerializer(StrictModelSerializer):
+    plate = PlateField(
+        help_text="1 to 20 letters and digits in groups split by one dash or space;"
+        " stored in upper case."
+    )
     zone = serializers.SlugRelatedField(slug_field="code", queryset=Zone.objects.all())
     created_at = InstantField(read_only=True)
 

@@ -12,7 +12,7 @@ from rest_framework.response import Response
 from api.idempotency.keys import idempotent
 from api.permissions import IsFleet
 from api.schema import LIST, READ, WRITE, errors
-from fleet import members, tariffs, zones
+from fleet import members, tariffs, vehicles, zones
 from fleet.api import filters, serializers
 from fleet.models import Member, Tariff, Vehicle, Zone
 
@@ -56,7 +56,7 @@ class VehicleList(generics.ListCreateAPIView):
     def post(self, request: Request) -> Response:
         serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        vehicle = serializer.save(created_at=timezone.now())
+        vehicle = vehicles.register_vehicle(**serializer.validated_data, now=timezone.now())
         return Response(self.get_serializer(vehicle).data, status=status.HTTP_201_CREATED)
 
 

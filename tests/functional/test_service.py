@@ -51,7 +51,7 @@ def test_issued_documents_are_read_only_in_the_admin(rf):
 
 
 @pytest.mark.django_db
-def test_a_tariff_used_by_a_rental_is_read_only_in_the_admin(rf, tariff, member, vehicle):
+def test_every_tariff_is_read_only_in_the_admin_used_or_not(rf, tariff, member, vehicle):
     from datetime import UTC, datetime
 
     from rentals.models import Rental
@@ -66,9 +66,10 @@ def test_a_tariff_used_by_a_rental_is_read_only_in_the_admin(rf, tariff, member,
         started_at=datetime(2026, 6, 1, tzinfo=UTC), created_at=datetime(2026, 6, 1, tzinfo=UTC),
     )  # fmt: skip
 
-    assert not tariff_admin.has_change_permission(request, tariff)
-    assert not tariff_admin.has_delete_permission(request, tariff)
-    assert tariff_admin.has_change_permission(request, unused)
+    for each in (tariff, unused):
+        assert not tariff_admin.has_change_permission(request, each)
+        assert not tariff_admin.has_delete_permission(request, each)
+    assert tariff_admin.has_add_permission(request)
 
 
 @pytest.mark.django_db

@@ -282,3 +282,32 @@ def test_version_2_hashes_what_the_pdf_prints_and_version_1_is_unchanged(v1_docu
     # Any of them changed gives another hash: the audit would name the invoice.
     assert document_hash({**content, "buyer_siren": "732829320"}) != invoice.hash
     assert audit.audit_sequences(series="PAR-2026")[0].clean
+
+
+def test_the_finance_admin_shows_a_version_1_invoice_like_a_version_2_one(v1_documents, client):
+    import importlib
+
+    from django.contrib.auth.models import Permission
+
+    # A transactional test before this one may have flushed what billing's migration 0003
+    # grants to finance: grant it again.
+    grants = importlib.import_module("billing.migrations.0003_finance_and_auditors_view_documents")
+    finance = staff("finance")
+    finance.groups.get().permissions.add(
+        *Permission.objects.filter(
+            content_type__app_label="billing", codename__in=grants.PERMISSIONS
+        )
+    )
+    client.force_login(finance)
+
+    page = client.get(f"/admin/billing/invoice/{v1_documents.pk}/change/").text
+
+    # 2026-12-02 14:22 UTC is 15:22 in Paris; the lines read back as the charge contract's.
+    assert "2026-12-02 15:22 +01:00" in page
+    assert (
+        "<td>Minutes, 07:00 band</td><td>2026-10-25</td><td class='amount'>670 minute</td>" in page
+    )
+    assert "<td class='amount'>0.35</td><td class='amount'>234.50</td><td>20%</td>" in page
+    assert "<td class='amount'>-285.50</td>" in page
+    assert "<tr><td>20%</td><td class='amount'>50.00</td><td class='amount'>10.00</td>" in page
+    assert "1.0000" not in page and "0.2000" not in page
