@@ -14,7 +14,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from django.db import connection
+from django.db import connection, transaction
 from django.db.migrations.executor import MigrationExecutor
 
 from billing import audit, charges, invoicing, numbering, queries
@@ -46,21 +46,26 @@ def v1_documents():
     executor = MigrationExecutor(connection)
     latest = executor.loader.graph.leaf_nodes()
     executor.migrate(BEFORE_THE_CONTRACT)
-    with connection.cursor() as cursor:
-        _insert(cursor, "billing_invoice", V1["invoice"])
-        cursor.execute(
-            "SELECT id FROM billing_invoice WHERE number = %s", [V1["invoice"]["number"]]
-        )
-        (invoice_id,) = cursor.fetchone()
-        for line in V1["lines"]:
-            _insert(cursor, "billing_invoiceline", {**line, "invoice_id": invoice_id})
-        _insert(cursor, "billing_creditnote", {**V1["credit_note"], "invoice_id": invoice_id})
-        # The counters as the issuing code left them.
-        for document in (V1["invoice"], V1["credit_note"]):
-            _insert(cursor, "sequences_sequence", {"name": document["series"], "last": 1})
-    executor = MigrationExecutor(connection)
-    executor.loader.build_graph()
-    executor.migrate(latest)
+    try:
+        # One transaction, as the issuing code wrote them: on PostgreSQL a line may only be
+        # added in the transaction that inserted its invoice.
+        with transaction.atomic(), connection.cursor() as cursor:
+            _insert(cursor, "billing_invoice", V1["invoice"])
+            cursor.execute(
+                "SELECT id FROM billing_invoice WHERE number = %s", [V1["invoice"]["number"]]
+            )
+            (invoice_id,) = cursor.fetchone()
+            for line in V1["lines"]:
+                _insert(cursor, "billing_invoiceline", {**line, "invoice_id": invoice_id})
+            _insert(cursor, "billing_creditnote", {**V1["credit_note"], "invoice_id": invoice_id})
+            # The counters as the issuing code left them.
+            for document in (V1["invoice"], V1["credit_note"]):
+                _insert(cursor, "sequences_sequence", {"name": document["series"], "last": 1})
+    finally:
+        # Whatever happened, the next tests need the current schema back.
+        executor = MigrationExecutor(connection)
+        executor.loader.build_graph()
+        executor.migrate(latest)
     return Invoice.objects.get(number=V1["invoice"]["number"])
 
 
