@@ -20,6 +20,7 @@ from django.db.migrations.executor import MigrationExecutor
 from billing import audit, charges, invoicing, numbering, queries
 from billing.canonical import credit_note_content, document_hash, invoice_content
 from billing.models import CreditNote, Invoice
+from core import clock
 from core.transactions import run_in_transaction
 from tests.conftest import client_for, staff
 from tests.factories import UserFactory
@@ -104,8 +105,16 @@ def test_a_version_1_invoice_reads_as_before_with_its_one_vat_rate(v1_documents)
     assert {line["vat_rate"] for line in body["lines"]} == {"0.20"}
 
 
+@pytest.fixture
+def issued_in_december_2026(monkeypatch):
+    """Date new documents after the version-1 ones, in their year, whatever today's date is."""
+    at = datetime(2026, 12, 15, 9, 0, tzinfo=UTC)
+    monkeypatch.setattr(clock, "read_database_clock", lambda: at)
+    return at
+
+
 def test_a_version_2_invoice_chains_after_a_version_1_one_and_carries_vat_per_line(
-    v1_documents,
+    v1_documents, issued_in_december_2026
 ):
     fine = charges.ChargeLine(
         kind="FEE",
@@ -161,7 +170,9 @@ def test_a_version_2_invoice_chains_after_a_version_1_one_and_carries_vat_per_li
     assert audit.audit_sequences(series="PAR-2026")[0].clean
 
 
-def test_a_partial_credit_of_a_mixed_invoice_reverses_each_rate_in_proportion(db):
+def test_a_partial_credit_of_a_mixed_invoice_reverses_each_rate_in_proportion(
+    db, issued_in_december_2026
+):
     user = UserFactory()
     lines = (
         charges.ChargeLine(
