@@ -9,17 +9,30 @@ actual answer.
 
 from __future__ import annotations
 
+import contextlib
+import io
+import sys
 from datetime import datetime
+from decimal import Decimal
 
 import pytest
 import time_machine
 from django.contrib.auth.models import Group
 from django.core.cache import cache
 from django.core.management import call_command
+from django.db import connection
 from django.test import Client
 
+from billing import charges, invoicing, numbering
+from billing.models import Invoice
 from core import clock, roles
+from core.transactions import run_in_transaction
 from tests import doc_examples
+from tests.integration.test_canonical_versions import (  # noqa: F401 (fixtures)
+    issued_in_december_2026,
+    v1_documents,
+)
+from tests.invoices import PARIS_STANDARD, charge
 
 # In this order: the how-tos start from the tutorial's invoice.
 DOCUMENTS = (
@@ -95,3 +108,80 @@ def test_the_python_examples_of_the_docs_hold(document, line, code):
     compiled = compile(code, f"docs/{document}:{line}", "exec")
 
     exec(compiled, {"__name__": "doc_example"})  # raises if an assert fails
+
+
+def _audit_how_to_blocks() -> tuple[str, str, str]:
+    """The audit how-to's two queries and its standard-library script, as written there."""
+    found = list(doc_examples.blocks((doc_examples.DOCS / "howto/run-the-audit.md").read_text()))
+    queries = [block.text for block in found if block.language == "sql"]
+    (script,) = [b.text for b in found if b.language == "python" and "verify_chain" in b.prose]
+    invoices, credit_notes = queries
+    return invoices, credit_notes, script
+
+
+def _psql_lines(query: str, series: str) -> list[str]:
+    """What ``psql -At -f query.sql`` prints: one JSON document a line."""
+    select = query.strip().rstrip(";").replace("'PAR-2026'", "%s").replace("'AV-PAR-2026'", "%s")
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT document::text FROM ({select}) AS rows (document)", [series])
+        return [text for (text,) in cursor.fetchall()]
+
+
+def _verify(script: str, lines: list[str]) -> list[str]:
+    """Run the script as ``python3 verify_chain.py`` with ``lines`` on its standard input."""
+    out = io.StringIO()
+    stdin, sys.stdin = sys.stdin, io.StringIO("".join(f"{line}\n" for line in lines))
+    try:
+        with contextlib.redirect_stdout(out):
+            exec(compile(script, "verify_chain.py", "exec"), {"__name__": "__main__"})
+    finally:
+        sys.stdin = stdin
+    return out.getvalue().splitlines()
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.usefixtures("v1_documents", "issued_in_december_2026")
+def test_the_audit_how_to_script_verifies_both_canonical_versions_from_psql_rows():
+    member_id = Invoice.objects.get(number="PAR-2026-000001").member_id
+    # A version-2 invoice after the version-1 one: minute lines with details, and a line
+    # outside the scope of VAT; then a version-2 credit note after the version-1 one.
+    minutes = charge(minutes=70)
+    fine = charges.ChargeLine(
+        kind="FEE", description="Fine passed through", quantity=Decimal(1), unit="unit",
+        unit_price=Decimal("35.00"), amount=Decimal("35.00"), vat_rate=None,
+        vat_exemption="Débours",
+    )  # fmt: skip
+    mixed = charges.Charge(
+        currency="EUR",
+        time_zone=PARIS_STANDARD.time_zone,
+        started_at=minutes.started_at,
+        ended_at=minutes.ended_at,
+        lines=(*minutes.lines, fine),
+    )
+    invoice = run_in_transaction(
+        lambda: invoicing.issue_invoice(
+            member=invoicing.BillingIdentity(
+                member_id=member_id, billing_name="Zoë", billing_address="Paris"
+            ),
+            charge=mixed,
+            series=numbering.SeriesRule(prefix="PAR"),
+            subject_kind="test",
+            subject_id=1,
+        )
+    )
+    invoicing.issue_credit_note(
+        invoice_number=invoice.number,
+        amount=Decimal("10.00"),
+        reason="Goodwill",
+        issued_by_id=member_id,
+    )
+    invoices_sql, credit_notes_sql, script = _audit_how_to_blocks()
+    invoice_rows = _psql_lines(invoices_sql, "PAR-2026")
+    note_rows = _psql_lines(credit_notes_sql, "AV-PAR-2026")
+
+    assert _verify(script, invoice_rows) == ["PAR-2026-000001 ok", "PAR-2026-000002 ok"]
+    assert _verify(script, note_rows) == ["AV-PAR-2026-000001 ok", "AV-PAR-2026-000002 ok"]
+    # One changed byte in the version-2 invoice breaks it, and the chain after it holds.
+    tampered = [invoice_rows[0], invoice_rows[1].replace('"Zoë"', '"Zoé"')]
+    assert _verify(script, tampered) == ["PAR-2026-000001 ok", "PAR-2026-000002 BROKEN"]
