@@ -135,9 +135,10 @@ def price(tariff: Tariff, started_at: dt.datetime, ended_at: dt.datetime) -> cha
     # 1. Elapsed time between the two instants, never wall-clock subtraction.
     if end < start:
         raise EndsBeforeStart(
-            f"ended_at ({end.isoformat()}) is before started_at ({start.isoformat()}).",
-            started_at=start.isoformat(),
-            ended_at=end.isoformat(),
+            f"ended_at ({localtime.utc_iso(end)}) is before started_at"
+            f" ({localtime.utc_iso(start)}).",
+            started_at=localtime.utc_iso(start),
+            ended_at=localtime.utc_iso(end),
         )
     first, elapsed = _minutes.micros(start), _minutes.micros(end) - _minutes.micros(start)
     # 2. Every started minute counts, then at least the tariff's minimum.
