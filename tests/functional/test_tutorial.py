@@ -40,6 +40,7 @@ DOCUMENTS = (
     "howto/issue-a-credit-note.md",
     "howto/export-a-month.md",
     "howto/run-the-audit.md",
+    "howto/publish-a-tariff.md",
 )
 # Before the first "now" of the tutorial; quotes do not depend on it.
 START = "2026-11-28T12:00:00+00:00"
