@@ -1,10 +1,11 @@
 """The tutorial and the how-tos that continue it answer exactly as they are written.
 
-Their curl commands run in order against the demo data (``loaddata demo``, as ``make run``
-loads it), with the clock pinned where each document says (``<!-- now: ... -->``), and
-every documented answer must match (tests/doc_examples.py says how "…" is read). A change
-of behaviour that the documents do not follow fails here, naming the line and showing the
-actual answer.
+Their curl and ``manage.py`` commands run in order against the demo data (``loaddata
+demo``, as ``make run`` loads it), with the clock pinned where each document says
+(``<!-- now: ... -->``), and every documented answer must match (tests/doc_examples.py says
+how "…" is read). A change of behaviour that the documents do not follow fails here, naming
+the line and showing the actual answer. The docs' Python examples that check themselves run
+too, and so does the audit how-to's standard-library script, on PostgreSQL's own rows.
 """
 
 from __future__ import annotations
@@ -72,6 +73,8 @@ def test_the_documents_parse_their_ellipses_as_left_out_keys_items_and_middles()
     assert doc_examples.mismatches({"a": "1.00"}, {"a": "1.00", "b": None}) == [
         "$.b: present but not documented"
     ]
+    assert doc_examples.text_mismatches("a,48…d4\n…\nz", "a,48cafed4\r\nb\r\nc\r\nz") == []
+    assert doc_examples.text_mismatches("a,48…d4", "a,49cafed4") != []
 
 
 # Sequences reset: the documents show the demo's first rental, invoice and credit note.
