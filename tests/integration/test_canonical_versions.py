@@ -14,6 +14,8 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from django.contrib.auth import get_user_model
+from django.core.management.color import no_style
 from django.db import connection, transaction
 from django.db.migrations.executor import MigrationExecutor
 
@@ -44,6 +46,11 @@ def v1_documents():
     """The version-1 invoice and credit note, written before the migration, migrated since."""
     UserFactory(id=V1["invoice"]["customer_id"], username="alice")
     UserFactory(id=V1["credit_note"]["issued_by_id"], username="fiona")
+    # The ids are hashed, so they are given; move PostgreSQL's id sequence past them (as
+    # loaddata does), or the next user made by the test could be given one of them.
+    with connection.cursor() as cursor:
+        for statement in connection.ops.sequence_reset_sql(no_style(), [get_user_model()]):
+            cursor.execute(statement)
     executor = MigrationExecutor(connection)
     latest = executor.loader.graph.leaf_nodes()
     executor.migrate(BEFORE_THE_CONTRACT)
