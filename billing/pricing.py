@@ -181,9 +181,10 @@ def price(
     # 1. Elapsed time between the two instants, never wall-clock subtraction.
     if end < start:
         raise EndsBeforeStart(
-            f"ended_at ({end.isoformat()}) is before started_at ({start.isoformat()}).",
-            started_at=start.isoformat(),
-            ended_at=end.isoformat(),
+            f"ended_at ({localtime.utc_iso(end)}) is before started_at"
+            f" ({localtime.utc_iso(start)}).",
+            started_at=localtime.utc_iso(start),
+            ended_at=localtime.utc_iso(end),
         )
     intervals = _parked_micros(parked, start, end)
     km = _billable_km(distance_km, tariff.included_km)

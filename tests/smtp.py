@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import email
 import email.policy
+import socket
 from collections.abc import Iterator
 from contextlib import contextmanager
 from email.message import EmailMessage
@@ -11,7 +12,7 @@ from typing import Any
 
 from aiosmtpd.controller import Controller
 
-from tests.faults.servers import free_port
+ATTEMPTS = 5
 
 
 class Mailbox:
@@ -30,9 +31,7 @@ class Mailbox:
 def smtp_server(settings: Any) -> Iterator[Mailbox]:
     """Run an SMTP server on 127.0.0.1 and point Django's SMTP backend at it."""
     mailbox = Mailbox()
-    port = free_port()
-    controller = Controller(mailbox, hostname="127.0.0.1", port=port)
-    controller.start()
+    controller, port = _started(mailbox)
     settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
     settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", port
     settings.EMAIL_USE_TLS = False
@@ -50,3 +49,20 @@ def link_in(message: EmailMessage) -> str:
         if "?sesame=" in line:
             return line.strip()
     raise AssertionError(f"no link in {body.get_content()!r}")
+
+
+def _started(mailbox: Mailbox) -> tuple[Controller, int]:
+    """Start the server on a free port, trying another if a parallel run took it meanwhile."""
+    for attempt in range(1, ATTEMPTS + 1):
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+            probe.bind(("127.0.0.1", 0))
+            port = int(probe.getsockname()[1])
+        controller = Controller(mailbox, hostname="127.0.0.1", port=port)
+        try:
+            controller.start()
+        except (OSError, RuntimeError):
+            if attempt == ATTEMPTS:
+                raise
+            continue
+        return controller, port
+    raise AssertionError("unreachable")

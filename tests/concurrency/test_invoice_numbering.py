@@ -5,6 +5,8 @@ from __future__ import annotations
 import multiprocessing
 import os
 import signal
+import threading
+import time
 from decimal import Decimal
 
 import pytest
@@ -19,6 +21,9 @@ from tests.invoices import issue
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
 PROCESSES, ISSUES_EACH = 8, 50
+# Waits below are for conditions (a lock seen in pg_locks, an event); this bound only keeps
+# a broken test from hanging the suite.
+LOCK_WAIT_BOUND_SECONDS = 120
 
 
 def _issue_many(user_id: int, offset: int, barrier) -> None:
@@ -82,11 +87,76 @@ def test_a_process_killed_holding_the_number_leaves_no_gap_and_no_stuck_lock():
     assert audit.audit_sequences()[0].clean
 
 
+def _blocked_by(waiter_pid: int, holder_pid: int) -> bool:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT %s = ANY(pg_blocking_pids(%s))", [holder_pid, waiter_pid])
+        (blocked,) = cursor.fetchone()
+    return bool(blocked)
+
+
+def _wait_for(condition, what: str) -> None:
+    """Poll ``condition`` until it holds; the bound only stops a broken test from hanging."""
+    deadline = time.monotonic() + LOCK_WAIT_BOUND_SECONDS
+    while not condition():
+        assert time.monotonic() < deadline, f"never happened: {what}"
+        time.sleep(0.01)
+
+
 def test_a_waiting_issuer_takes_the_next_number_once_the_holder_rolls_back():
     user = UserFactory()
-    results = run_in_threads(6, lambda index: issue(user.pk).sequence)
+    first = issue(user.pk, prefix="WAIT", yearly=False)  # a continuous series: no year in it
+    holding, roll_back = threading.Event(), threading.Event()
+    pids: dict[str, int] = {}
+    outcome: dict[str, object] = {}
 
-    assert sorted(results) == [1, 2, 3, 4, 5, 6]
+    def holder() -> None:
+        try:
+            with transaction.atomic():
+                outcome["held"] = numbering.take_number(first.series)
+                pids["holder"] = connection.connection.info.backend_pid
+                holding.set()
+                assert roll_back.wait(LOCK_WAIT_BOUND_SECONDS), "never told to roll back"
+                transaction.set_rollback(True)  # the insert failed: the number goes back
+        except BaseException as exc:
+            outcome["holder_error"] = exc
+            holding.set()
+        finally:
+            connections.close_all()
+
+    def waiter() -> None:
+        try:
+            connection.ensure_connection()
+            pids["waiter"] = connection.connection.info.backend_pid
+            outcome["issued"] = issue(user.pk, prefix="WAIT", yearly=False)
+        except BaseException as exc:
+            outcome["waiter_error"] = exc
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=holder), threading.Thread(target=waiter)]
+    threads[0].start()
+    assert holding.wait(LOCK_WAIT_BOUND_SECONDS) and "holder_error" not in outcome, outcome
+    threads[1].start()
+    # The waiter is queued on the counter row behind the holder, as PostgreSQL sees it.
+    _wait_for(
+        lambda: "waiter" in pids and _blocked_by(pids["waiter"], pids["holder"]),
+        "the waiter blocked on the holder's counter row",
+    )
+    roll_back.set()
+    for thread in threads:
+        thread.join(LOCK_WAIT_BOUND_SECONDS)
+    assert not any(thread.is_alive() for thread in threads), "a thread hung"
+
+    assert "holder_error" not in outcome and "waiter_error" not in outcome, outcome
+    assert outcome["held"] == 2
+    assert outcome["issued"].sequence == 2  # the number given back, so no gap
+    assert list(
+        Invoice.objects.filter(series=first.series)
+        .order_by("sequence")
+        .values_list("sequence", flat=True)
+    ) == [1, 2]
+    (report,) = audit.audit_sequences(series=first.series)
+    assert report.clean
 
 
 @pytest.mark.parametrize(

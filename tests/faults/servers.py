@@ -9,6 +9,7 @@ import socket
 import subprocess
 import sys
 import time
+import uuid
 from pathlib import Path
 from urllib.parse import quote
 
@@ -18,6 +19,9 @@ from django.conf import settings
 ROOT = Path(__file__).resolve().parents[2]
 # Each worker of tests.faults.faulty_wsgi names its database connection with this and its pid.
 APPLICATION_NAME_PREFIX = "faults-worker-"
+# Booting Django in every worker takes seconds on an idle machine and can take a minute or
+# more beside other test runs; readiness is waited for, this only bounds a broken start.
+BOOT_TIMEOUT_SECONDS = 300
 
 
 def database_url() -> str:
@@ -44,13 +48,6 @@ def pg_connect(application_name: str = "faults-injector") -> psycopg.Connection:
     )
 
 
-def free_port() -> int:
-    """Return a loopback TCP port that nothing listens on right now."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 def children_of(pid: int) -> list[int]:
     """Return the pids whose parent is ``pid``, read from /proc."""
     found = []
@@ -69,37 +66,57 @@ def children_of(pid: int) -> list[int]:
 
 
 class Gunicorn:
-    """One gunicorn master with sync workers, bound to 127.0.0.1 only."""
+    """One gunicorn master with sync workers, listening on a loopback socket bound here.
+
+    The socket is bound (port 0: the kernel picks a free one) and held by the test before
+    gunicorn starts, and gunicorn inherits it (``--bind fd://N``). Asking for a free port
+    and letting gunicorn bind it later would leave a window in which another run's server
+    or any outgoing connection can take the port: gunicorn then exits after its retries.
+    """
 
     def __init__(self, *, app: str, workers: int, env: dict[str, str], log_path: Path) -> None:
         self.app = app
         self.workers = workers
-        self.port = free_port()
+        self.listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self.listener.bind(("127.0.0.1", 0))
+        self.port = int(self.listener.getsockname()[1])
+        # A mark of this server on its processes' command lines (see _owns).
+        self.mark = f"FAULTS_SERVER={uuid.uuid4().hex}"
         self.env = {**os.environ, **env}
         self.log_path = log_path
         self.process: subprocess.Popen[bytes] | None = None
 
     def start(self) -> None:
-        """Start the master; its workers boot in the background."""
+        """Start the master on the held socket; its workers boot in the background."""
+        fd = self.listener.fileno()
         command = [
             sys.executable,
             "-m",
             "gunicorn",
             self.app,
             "--bind",
-            f"127.0.0.1:{self.port}",
+            f"fd://{fd}",
+            "--env",
+            self.mark,
             "--workers",
             str(self.workers),
             "--worker-class",
             "sync",
+            # gunicorn kills a worker silent for this long, booting included: a slow boot
+            # on a busy machine must not be mistaken for a hung worker and killed in a loop.
             "--timeout",
-            "60",
+            str(BOOT_TIMEOUT_SECONDS),
             "--graceful-timeout",
             "5",
         ]
         with self.log_path.open("ab") as log:
             self.process = subprocess.Popen(
-                command, cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT
+                command,
+                cwd=ROOT,
+                env=self.env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                pass_fds=(fd,),
             )
 
     @property
@@ -111,8 +128,11 @@ class Gunicorn:
         """Return the master's current worker processes."""
         return children_of(self.pid)
 
-    def wait_ready(self, timeout: float = 60) -> None:
+    def wait_ready(self, timeout: float = BOOT_TIMEOUT_SECONDS) -> None:
         """Wait until every worker is up and /healthz answers 200.
+
+        Returns as soon as that holds; the bound only keeps a broken server from hanging
+        the suite, so it is far above a boot on a machine busy with other test runs.
 
         Raises:
             AssertionError: the server exited or did not answer in time.
@@ -139,6 +159,12 @@ class Gunicorn:
 
     def stop(self) -> None:
         """Stop gracefully (SIGTERM), then kill the master and its workers if they linger."""
+        try:
+            self._stop_processes()
+        finally:
+            self.listener.close()
+
+    def _stop_processes(self) -> None:
         if self.process is None or self.process.poll() is not None:
             return
         workers = self.worker_pids()
@@ -158,7 +184,7 @@ class Gunicorn:
             command = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
         except OSError:
             return False
-        return f"127.0.0.1:{self.port}".encode() in command and self.app.encode() in command
+        return self.mark.encode() in command and self.app.encode() in command
 
     def log_tail(self, lines: int = 40) -> str:
         """Return the end of the server's log, for failure messages."""

@@ -34,9 +34,14 @@ def test_a_connection_dropped_after_the_commit_frees_the_key_for_an_immediate_re
     def end_then_lose_the_connection(**kwargs):
         ended = real_end_rental(**kwargs)  # committed
         with pg_connect() as other:
-            other.execute(
-                "SELECT pg_terminate_backend(%s)", [connection.connection.info.backend_pid]
-            )
+            # With a timeout, PostgreSQL returns once the backend is gone, not when the
+            # signal is sent: the view's next query meets a dead connection however busy
+            # the machine is.
+            (gone,) = other.execute(
+                "SELECT pg_terminate_backend(%s, 60000)",
+                [connection.connection.info.backend_pid],
+            ).fetchone()
+        assert gone, "the backend outlived its termination"
         return ended
 
     monkeypatch.setattr(lifecycle, "end_rental", end_then_lose_the_connection)

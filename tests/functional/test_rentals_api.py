@@ -155,6 +155,11 @@ def test_an_end_before_the_start_is_refused_and_nothing_changes(member_client, v
 
     assert response.status_code == 400
     assert response.json()["code"] == "ends_before_start"
+    # Instants in error details are written like every instant the API gives: UTC with Z.
+    assert (response.json()["started_at"], response.json()["ended_at"]) == (
+        "2026-10-25T00:50:00Z",
+        "2026-10-25T00:40:00Z",
+    )
     assert Rental.objects.get().status == Rental.Status.OPEN
 
 

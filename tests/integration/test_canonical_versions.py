@@ -14,12 +14,15 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from django.contrib.auth import get_user_model
+from django.core.management.color import no_style
 from django.db import connection, transaction
 from django.db.migrations.executor import MigrationExecutor
 
 from billing import audit, charges, invoicing, numbering, queries
 from billing.canonical import credit_note_content, document_hash, invoice_content
 from billing.models import CreditNote, Invoice
+from core import clock
 from core.transactions import run_in_transaction
 from tests.conftest import client_for, staff
 from tests.factories import UserFactory
@@ -43,25 +46,34 @@ def v1_documents():
     """The version-1 invoice and credit note, written before the migration, migrated since."""
     UserFactory(id=V1["invoice"]["customer_id"], username="alice")
     UserFactory(id=V1["credit_note"]["issued_by_id"], username="fiona")
+    # The ids are hashed, so they are given; move PostgreSQL's id sequence past them (as
+    # loaddata does), or the next user made by the test could be given one of them.
+    with connection.cursor() as cursor:
+        for statement in connection.ops.sequence_reset_sql(no_style(), [get_user_model()]):
+            cursor.execute(statement)
     executor = MigrationExecutor(connection)
     latest = executor.loader.graph.leaf_nodes()
     executor.migrate(BEFORE_THE_CONTRACT)
-    # One transaction, as the issuing code did: PostgreSQL accepts lines only with their invoice.
-    with transaction.atomic(), connection.cursor() as cursor:
-        _insert(cursor, "billing_invoice", V1["invoice"])
-        cursor.execute(
-            "SELECT id FROM billing_invoice WHERE number = %s", [V1["invoice"]["number"]]
-        )
-        (invoice_id,) = cursor.fetchone()
-        for line in V1["lines"]:
-            _insert(cursor, "billing_invoiceline", {**line, "invoice_id": invoice_id})
-        _insert(cursor, "billing_creditnote", {**V1["credit_note"], "invoice_id": invoice_id})
-        # The counters as the issuing code left them.
-        for document in (V1["invoice"], V1["credit_note"]):
-            _insert(cursor, "sequences_sequence", {"name": document["series"], "last": 1})
-    executor = MigrationExecutor(connection)
-    executor.loader.build_graph()
-    executor.migrate(latest)
+    try:
+        # One transaction, as the issuing code wrote them: on PostgreSQL a line may only be
+        # added in the transaction that inserted its invoice.
+        with transaction.atomic(), connection.cursor() as cursor:
+            _insert(cursor, "billing_invoice", V1["invoice"])
+            cursor.execute(
+                "SELECT id FROM billing_invoice WHERE number = %s", [V1["invoice"]["number"]]
+            )
+            (invoice_id,) = cursor.fetchone()
+            for line in V1["lines"]:
+                _insert(cursor, "billing_invoiceline", {**line, "invoice_id": invoice_id})
+            _insert(cursor, "billing_creditnote", {**V1["credit_note"], "invoice_id": invoice_id})
+            # The counters as the issuing code left them.
+            for document in (V1["invoice"], V1["credit_note"]):
+                _insert(cursor, "sequences_sequence", {"name": document["series"], "last": 1})
+    finally:
+        # Whatever happened, the next tests need the current schema back.
+        executor = MigrationExecutor(connection)
+        executor.loader.build_graph()
+        executor.migrate(latest)
     return Invoice.objects.get(number=V1["invoice"]["number"])
 
 
@@ -100,8 +112,16 @@ def test_a_version_1_invoice_reads_as_before_with_its_one_vat_rate(v1_documents)
     assert {line["vat_rate"] for line in body["lines"]} == {"0.20"}
 
 
+@pytest.fixture
+def issued_in_december_2026(monkeypatch):
+    """Date new documents after the version-1 ones, in their year, whatever today's date is."""
+    at = datetime(2026, 12, 15, 9, 0, tzinfo=UTC)
+    monkeypatch.setattr(clock, "read_database_clock", lambda: at)
+    return at
+
+
 def test_a_version_2_invoice_chains_after_a_version_1_one_and_carries_vat_per_line(
-    v1_documents,
+    v1_documents, issued_in_december_2026
 ):
     fine = charges.ChargeLine(
         kind="FEE",
@@ -157,7 +177,9 @@ def test_a_version_2_invoice_chains_after_a_version_1_one_and_carries_vat_per_li
     assert audit.audit_sequences(series="PAR-2026")[0].clean
 
 
-def test_a_partial_credit_of_a_mixed_invoice_reverses_each_rate_in_proportion(db):
+def test_a_partial_credit_of_a_mixed_invoice_reverses_each_rate_in_proportion(
+    db, issued_in_december_2026
+):
     user = UserFactory()
     lines = (
         charges.ChargeLine(
