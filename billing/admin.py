@@ -144,3 +144,7 @@ class CreditNoteAdmin(IssuedDocumentAdmin):
     search_fields = ["number", "invoice__number", "invoice__member__username", "reason"]
     search_help_text = "Number, invoice number, member's username, reason, or a UTC date."
     date_hierarchy = "issued_at"
+
+
+# The accounts' admin registers itself (after ReadOnlyAdmin, which it reuses).
+from billing.accounting import admin as _accounting_admin  # noqa: E402, F401

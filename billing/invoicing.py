@@ -17,6 +17,7 @@ from django.conf import settings
 from django.db.models import Sum
 
 from billing import canonical, charges, money, numbering, queries
+from billing.accounting import journal
 from billing.models import CreditNote, Invoice, InvoiceLine
 from core import clock, transactions
 from core.errors import ConflictError, DomainError, NotFoundError
@@ -132,6 +133,9 @@ def issue_invoice(
     for line in lines:
         line.invoice = invoice
     InvoiceLine.objects.bulk_create(lines)
+
+    # The accounts: the invoice's journal entry, in this transaction, after the series counter.
+    journal.post_invoice(invoice=invoice, totals=totals, series_prefix=series.prefix)
     return invoice
 
 
@@ -216,6 +220,9 @@ def issue_credit_note(
     )
     note.hash = canonical.document_hash(canonical.credit_note_content(note, invoice.number))
     note.save()
+
+    # The accounts: the reversing journal entry, in this transaction, after the series counter.
+    journal.post_credit_note(note=note, invoice=invoice, parts=parts)
     return note
 
 

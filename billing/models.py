@@ -151,3 +151,22 @@ class CreditNote(IssuedDocument):
 
     def __str__(self) -> str:
         return self.number
+
+
+# The accounts' models live with their package and belong to this app (its models module).
+from billing.accounting.models import (  # noqa: E402
+    AccountChart,
+    Closing,
+    JournalEntry,
+    JournalLine,
+)
+
+__all__ = [
+    "AccountChart",
+    "Closing",
+    "CreditNote",
+    "Invoice",
+    "InvoiceLine",
+    "JournalEntry",
+    "JournalLine",
+]

@@ -206,11 +206,34 @@ BILLING = {
     "SELLER_NAME": os.environ.get("SELLER_NAME", "Autopartage Démo SAS"),
     "SELLER_ADDRESS": os.environ.get("SELLER_ADDRESS", "1 rue de Rivoli, 75001 Paris, France"),
     "SELLER_VAT_ID": os.environ.get("SELLER_VAT_ID", "FR00123456789"),
+    # The seller's SIREN (9 digits): names the FEC file, {SIREN}FEC{YYYYMMDD}.txt.
+    "SELLER_SIREN": os.environ.get("SELLER_SIREN", "123456789"),
+    # Accounts a zone posts to when its chart (billing.AccountChart) does not say otherwise.
+    "ACCOUNTS": {
+        "RECEIVABLE": os.environ.get("ACCOUNT_RECEIVABLE", "411"),
+        "CUSTOMER_PREFIX": os.environ.get("ACCOUNT_CUSTOMER_PREFIX", "411"),
+        "REVENUE": os.environ.get("ACCOUNT_REVENUE", "706"),
+        "VAT": os.environ.get("ACCOUNT_VAT", "44571"),
+        "OUT_OF_SCOPE": os.environ.get("ACCOUNT_OUT_OF_SCOPE", "467"),
+    },
+    # Fiscal years run from the 1st of this month (1-12), in each zone's local calendar.
+    "FISCAL_YEAR_START_MONTH": int(os.environ.get("FISCAL_YEAR_START_MONTH", "1")),
+    # The currency the books are kept in: the FEC's Debit and Credit are in it.
+    "ACCOUNTING_CURRENCY": os.environ.get("ACCOUNTING_CURRENCY", "EUR"),
     # Longest rental accepted, in days: beyond it the input is taken for a mistake.
     "MAX_RENTAL_DAYS": int(os.environ.get("MAX_RENTAL_DAYS", "31")),
     # How far ahead of the server's clock a phone's timestamps may be, in seconds.
     "CLOCK_SKEW_SECONDS": int(os.environ.get("CLOCK_SKEW_SECONDS", "300")),
 }
+
+if not 1 <= BILLING["FISCAL_YEAR_START_MONTH"] <= 12:
+    raise ImproperlyConfigured("FISCAL_YEAR_START_MONTH must be a month number, 1 to 12.")
+if not (
+    len(BILLING["SELLER_SIREN"]) == 9
+    and BILLING["SELLER_SIREN"].isascii()
+    and BILLING["SELLER_SIREN"].isdigit()
+):
+    raise ImproperlyConfigured("SELLER_SIREN must be the seller's 9-digit SIREN.")
 
 # The idempotency app (api.idempotency): Idempotency-Key storage and replay.
 IDEMPOTENCY = {

@@ -48,8 +48,14 @@ def codenames(group_name, app_label):
 
 
 @pytest.mark.parametrize("role", ["finance", "auditor"])
-def test_finance_and_auditors_are_granted_only_the_view_permissions_on_documents(role):
-    assert codenames(role, "billing") == {"view_invoice", "view_invoiceline", "view_creditnote"}
+def test_finance_and_auditors_only_view_documents_and_the_accounts_and_finance_keeps_the_chart(
+    role,
+):
+    documents = {"view_invoice", "view_invoiceline", "view_creditnote"}
+    accounts = {"view_journalentry", "view_journalline", "view_closing", "view_accountchart"}
+    chart = {"add_accountchart", "change_accountchart"} if role == "finance" else set()
+
+    assert codenames(role, "billing") == documents | accounts | chart
 
 
 def test_fleet_staff_may_add_change_and_view_the_fleet_but_not_delete_it():
