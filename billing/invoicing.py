@@ -4,7 +4,8 @@ Billing depends on the charge contract only (``billing.charges``): whoever produ
 charge, issuing is the same. Inside the issuing transaction: lock in a fixed order (the
 billed thing or the invoice first, the series counter last), take the number, read the date
 from the database clock, chain the hash, insert. Nothing slow happens while the counter is
-locked; what follows an issue is registered to run after commit.
+locked; what follows an issue is registered to run after commit. The document's journal
+entry (``billing.accounting.journal``) is posted last, its counter taken after the series'.
 """
 
 from __future__ import annotations

@@ -14,8 +14,10 @@ number, and the entry with its lines (one statement on PostgreSQL).
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from datetime import datetime
+from typing import Any
 
 from django.conf import settings
 from django.db import connection
@@ -53,12 +55,12 @@ def counter_name(journal_code: str, fiscal_year: int) -> str:
 def chart_for(series_prefix: str) -> entries.Chart:
     """Return the accounts and journals of a zone: its chart row over the defaults."""
     default = entries.default_chart(series_prefix, settings.BILLING["ACCOUNTS"])
-    row = AccountChart.objects.filter(series_prefix=series_prefix).first()
-    if row is None:
+    row = _chart_row(series_prefix)
+    if not row:
         return default
 
     def pick(name: str, fallback: str) -> str:
-        return str(getattr(row, name)) or fallback
+        return str(row.get(name) or "") or fallback
 
     def account(name: str, fallback: entries.Account) -> entries.Account:
         return entries.Account(
@@ -81,6 +83,29 @@ def chart_for(series_prefix: str) -> entries.Chart:
         sales_journal=journal("sales", default.sales_journal),
         credit_note_journal=journal("credit_note", default.credit_note_journal),
     )
+
+
+def _chart_row(series_prefix: str) -> dict[str, Any]:
+    # Read under the counter lock: one indexed row, without the ORM's query compilation.
+    names, sql = _chart_query()
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [series_prefix])
+        found = cursor.fetchone()
+    return {} if found is None else dict(zip(names, found, strict=True))
+
+
+@functools.cache
+def _chart_query() -> tuple[tuple[str, ...], str]:
+    fields = [
+        f for f in AccountChart._meta.concrete_fields if f.name not in {"id", "series_prefix"}
+    ]
+    quote = connection.ops.quote_name
+    columns = ", ".join(quote(field.column) for field in fields)
+    table = quote(AccountChart._meta.db_table)
+    prefix = quote(AccountChart._meta.get_field("series_prefix").column)
+    # Only the model's own table and column names are formatted in; the prefix is a parameter.
+    sql = f"SELECT {columns} FROM {table} WHERE {prefix} = %s"  # noqa: S608
+    return tuple(field.name for field in fields), sql
 
 
 def post_invoice(
@@ -192,13 +217,29 @@ def _post(
 
 def _store(entry: JournalEntry, lines: Sequence[entries.EntryLine]) -> None:
     """Insert an entry and its lines: one statement on PostgreSQL, two elsewhere."""
-    rows = [JournalLine(**{name: getattr(line, name) for name in LINE_FIELDS}) for line in lines]
     if connection.vendor != "postgresql":
         entry.save()
-        for row in rows:
-            row.entry = entry
-        JournalLine.objects.bulk_create(rows)
+        JournalLine.objects.bulk_create(
+            JournalLine(entry=entry, **{name: getattr(line, name) for name in LINE_FIELDS})
+            for line in lines
+        )
         return
+    entry_fields, sql = _insert_statement()
+    # Plain values (str, int, Decimal, date, aware datetime, None): psycopg adapts them as
+    # the fields would, with no model built per line.
+    params = [getattr(entry, field.attname) for field in entry_fields] + [
+        [getattr(line, name) for line in lines] for name in LINE_FIELDS
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        (entry.pk,) = cursor.fetchone()
+    entry._state.adding = False
+    entry._state.db = connection.alias
+
+
+@functools.cache
+def _insert_statement() -> tuple[list[Any], str]:
+    """Return the fields and the one statement inserting an entry and its lines (PostgreSQL)."""
     entry_fields = [JournalEntry._meta.get_field(name) for name in ENTRY_FIELDS]
     line_fields = [JournalLine._meta.get_field(name) for name in LINE_FIELDS]
     quote = connection.ops.quote_name
@@ -214,14 +255,4 @@ def _store(entry: JournalEntry, lines: Sequence[entries.EntryLine]) -> None:
         + ", ".join(f"%s::{field.db_type(connection)}[]" for field in line_fields)
         + f") AS line({line_columns}) RETURNING {entry_fk}"
     )
-    params = [
-        field.get_db_prep_save(getattr(entry, field.attname), connection) for field in entry_fields
-    ] + [
-        [field.get_db_prep_save(getattr(row, field.attname), connection) for row in rows]
-        for field in line_fields
-    ]
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        (entry.pk,) = cursor.fetchone()
-    entry._state.adding = False
-    entry._state.db = connection.alias
+    return entry_fields, sql
