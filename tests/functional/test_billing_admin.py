@@ -10,6 +10,7 @@ import pytest
 from django.contrib.auth.models import Group
 
 from billing import invoicing
+from billing.accounting.models import AccountChart
 from tests.conftest import staff
 from tests.factories import UserFactory
 from tests.invoices import issue
@@ -210,3 +211,35 @@ def test_invoices_filter_by_series(client, books):
     response = logged_in(client, "finance").get(CHANGELIST, {"series": invoices[2].series})
 
     assert [i.number for i in response.context["cl"].result_list] == [invoices[2].number]
+
+
+@pytest.mark.parametrize("role", ["finance", "auditor"])
+def test_journal_entries_open_read_only_with_their_lines(client, books, role):
+    entry = books[0][0].journal_entry
+
+    listed = logged_in(client, role).get("/admin/billing/journalentry/")
+    opened = client.get(f"/admin/billing/journalentry/{entry.pk}/change/")
+
+    assert listed.status_code == 200 and listed.context["cl"].result_count == 4
+    assert opened.status_code == 200
+    assert opened.context["title"] == "View journal entry"
+    assert 'name="_save"' not in opened.text
+    assert "44571" in opened.text and "Facture PAR-2026-000001 TVA 20 %" in opened.text
+
+
+def test_finance_keeps_the_chart_of_accounts_and_auditors_only_read_it(client, db):
+    finance = logged_in(client, "finance")
+    added = finance.post(
+        "/admin/billing/accountchart/add/",
+        {"series_prefix": "LYO", "revenue_account": "706100", "sales_journal_code": "VTLYO"},
+    )
+    # Class 9 (analytical accounts) is not part of the general chart: refused.
+    refused = finance.post(
+        "/admin/billing/accountchart/add/", {"series_prefix": "NCE", "vat_account": "901"}
+    )
+
+    assert added.status_code == 302
+    assert AccountChart.objects.get(series_prefix="LYO").revenue_account == "706100"
+    assert refused.status_code == 200 and "Three digits of a French chart" in refused.text
+    assert not AccountChart.objects.filter(series_prefix="NCE").exists()
+    assert logged_in(client, "auditor").get("/admin/billing/accountchart/add/").status_code == 403

@@ -240,3 +240,13 @@ def test_an_empty_year_is_a_header_alone(db):
 
     assert data == ("\t".join(FIELDS) + "\r\n").encode("ascii")
     assert not Invoice.objects.exists() and not CreditNote.objects.exists()
+
+
+def test_the_command_can_write_the_file_to_stdout(books, capsysbinary):
+    _, data = fec_of(client_for(staff("finance")))
+
+    call_command("export_fec", "--fiscal-year", "2026", "--to-stdout")
+
+    captured = capsysbinary.readouterr()
+    assert captured.out == data
+    assert captured.err.decode().strip().endswith(f"{len(parse(data))} records exported.")

@@ -137,3 +137,36 @@ def test_a_missing_first_invoice_exits_1_and_names_the_gap(clean_books):
     assert raised.value.returncode == 1
     (row,) = [line for line in out.getvalue().splitlines() if line.startswith(first.series)]
     assert "NOT CLEAN" in row and "1: 1" in row
+
+
+def test_the_accounts_audit_alone_prints_its_report_and_exits_0_when_clean(clean_books):
+    out = io.StringIO()
+    call_command("audit_accounts", "--json", stdout=out)
+
+    report = json.loads(out.getvalue())
+    assert report["clean"] is True and report["finding_counts"] == {}
+    assert [(j["journal_code"], j["count"], j["debit"]) for j in report["journals"]] == [
+        ("AVPAR", 1, "1.00"),
+        ("VELYO", 1, "8.00"),
+        ("VEPAR", 2, "16.00"),
+    ]
+
+
+def test_the_accounts_audit_exits_1_naming_a_document_never_posted(clean_books):
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+            for table in ("billing_journalline", "billing_journalentry"):
+                cursor.execute(f"ALTER TABLE {table} DISABLE TRIGGER {table}_immutable")
+        lyon = clean_books[2].journal_entry.pk
+        cursor.execute("DELETE FROM billing_journalline WHERE entry_id = %s", [lyon])
+        cursor.execute("DELETE FROM billing_journalentry WHERE id = %s", [lyon])
+    out = io.StringIO()
+
+    with pytest.raises(CommandError, match="accounts NOT CLEAN: document_not_posted x1") as raised:
+        call_command("audit_accounts", stdout=out, no_color=True)
+
+    assert raised.value.returncode == 1
+    assert f"- document_not_posted: {clean_books[2].number}: the invoice has no journal entry" in (
+        out.getvalue()
+    )
