@@ -106,7 +106,10 @@ def close_due_periods(*, now: datetime) -> list[Closing]:
 
     The entry point of the periodic job and of ``manage.py close_period``. Returns the
     closings made by this call; periods already closed, by this or another process, are
-    skipped.
+    skipped, and a zone whose counters stay locked is left for the next run.
+
+    Raises:
+        RuntimeError: inside a transaction (each closing is a use case of its own).
     """
     made: list[Closing] = []
     for scope in scopes():
@@ -139,6 +142,9 @@ def wait_for_issues_in_flight(scope: Scope) -> datetime | None:
 
     Returns the database clock read once they have: any document issued later is dated
     after it. ``None`` when the counters stayed locked longer than ``LOCK_TIMEOUT_MS``.
+
+    Raises:
+        OperationalError: the database failed otherwise (after the transaction's retries).
     """
     credit_prefix = numbering.credit_note_series(scope.series_prefix)
     names = (

@@ -250,3 +250,19 @@ def test_the_command_can_write_the_file_to_stdout(books, capsysbinary):
     captured = capsysbinary.readouterr()
     assert captured.out == data
     assert captured.err.decode().strip().endswith(f"{len(parse(data))} records exported.")
+
+
+def test_the_fec_streams_its_records_from_a_chunked_cursor(books, monkeypatch):
+    from django.db import connection
+
+    opened = []
+    real = connection.chunked_cursor
+    monkeypatch.setattr(connection, "chunked_cursor", lambda: opened.append(1) or real())
+
+    response, data = fec_of(client_for(staff("finance")))
+
+    # A streamed body read a chunk of rows at a time (a server-side cursor on PostgreSQL),
+    # never a list of the year's lines.
+    assert response.streaming
+    assert opened == [1]
+    assert len(parse(data)) == 24
