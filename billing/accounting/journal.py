@@ -19,6 +19,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
+import sequences
 from django.conf import settings
 from django.db import connection
 
@@ -26,6 +27,7 @@ from billing import charges, numbering
 from billing.accounting import entries, periods
 from billing.accounting.models import AccountChart, JournalEntry, JournalLine
 from billing.models import CreditNote, Invoice
+from core import transactions
 
 ENTRY_FIELDS = (
     "journal_code", "journal_label", "fiscal_year", "number", "entry_date", "issued_at",
@@ -118,6 +120,55 @@ def post_invoice(
         entries.UnbalancedEntry: the invoice's totals disagree with its VAT groups.
     """
     chart = chart_for(series_prefix)
+    entry, lines = _invoice_entry(invoice, totals, chart=chart, series_prefix=series_prefix)
+    return _post(entry, lines, journal=chart.sales_journal, issued_at=invoice.issued_at)
+
+
+def post_invoices(
+    *, invoices: Sequence[tuple[Invoice, Sequence[charges.VatTotal]]], series_prefix: str
+) -> list[JournalEntry]:
+    """Post a batch of invoices just stored, in their number order, with one counter call.
+
+    For invoice runs, which number documents in batches: the batch's entry numbers are taken
+    at once (``get_next_values``) after the series' batch of numbers, and the entries and
+    their lines are inserted in two statements.
+
+    Raises:
+        RuntimeError: outside the issuing transaction.
+        entries.UnbalancedEntry: an invoice's totals disagree with its VAT groups.
+    """
+    transactions.require_transaction("post_invoices")
+    chart = chart_for(series_prefix)
+    drafts = []
+    for invoice, totals in invoices:
+        entry, lines = _invoice_entry(invoice, totals, chart=chart, series_prefix=series_prefix)
+        _date(entry, lines, journal=chart.sales_journal, issued_at=invoice.issued_at)
+        drafts.append((entry, lines))
+    # A batch of one series may still straddle two fiscal years (a fiscal year that does
+    # not start in January): one run of numbers per fiscal year, in the documents' order.
+    for year in sorted({entry.fiscal_year for entry, _ in drafts}):
+        of_year = [entry for entry, _ in drafts if entry.fiscal_year == year]
+        numbers = sequences.get_next_values(
+            len(of_year), counter_name(chart.sales_journal.code, year)
+        )
+        for entry, number in zip(of_year, numbers, strict=True):
+            entry.number = number
+    stored = JournalEntry.objects.bulk_create([entry for entry, _ in drafts])
+    JournalLine.objects.bulk_create(
+        JournalLine(entry=entry, **{name: getattr(line, name) for name in LINE_FIELDS})
+        for entry, lines in zip(stored, (lines for _, lines in drafts), strict=True)
+        for line in lines
+    )
+    return stored
+
+
+def _invoice_entry(
+    invoice: Invoice,
+    totals: Sequence[charges.VatTotal],
+    *,
+    chart: entries.Chart,
+    series_prefix: str,
+) -> tuple[JournalEntry, tuple[entries.EntryLine, ...]]:
     label = f"Facture {invoice.number}"
     lines = entries.entry_lines(
         document_kind=entries.INVOICE,
@@ -140,7 +191,7 @@ def post_invoice(
         currency=invoice.currency,
         label=label,
     )
-    return _post(entry, lines, journal=chart.sales_journal, issued_at=invoice.issued_at)
+    return entry, lines
 
 
 def post_credit_note(
@@ -201,6 +252,21 @@ def _post(
     journal: entries.Journal,
     issued_at: datetime,
 ) -> JournalEntry:
+    _date(entry, lines, journal=journal, issued_at=issued_at)
+    # After the document's series counter (the fixed lock order), never before it.
+    entry.number = numbering.take_number(counter_name(journal.code, entry.fiscal_year))
+    _store(entry, lines)
+    return entry
+
+
+def _date(
+    entry: JournalEntry,
+    lines: Sequence[entries.EntryLine],
+    *,
+    journal: entries.Journal,
+    issued_at: datetime,
+) -> None:
+    """Fill in what the entry takes from its document's date, journal and lines."""
     entry.entry_date = periods.local_date(issued_at, entry.time_zone)
     entry.fiscal_year = entries.fiscal_year_of(
         entry.entry_date, start_month=fiscal_year_start_month()
@@ -209,10 +275,6 @@ def _post(
     entry.issued_at = entry.posted_at = issued_at
     entry.amount, _ = entries.entry_totals(lines)
     entry.line_count = len(lines)
-    # After the document's series counter (the fixed lock order), never before it.
-    entry.number = numbering.take_number(counter_name(journal.code, entry.fiscal_year))
-    _store(entry, lines)
-    return entry
 
 
 def _store(entry: JournalEntry, lines: Sequence[entries.EntryLine]) -> None:

@@ -9,7 +9,7 @@ import pytest
 from django.db import connection
 from sequences.models import Sequence
 
-from billing import audit, invoicing, numbering
+from billing import audit, invoicing, numbering, queries
 from billing.accounting import journal
 from billing.accounting.models import AccountChart, JournalEntry, JournalLine
 from billing.immutability import ImmutableDocument
@@ -251,3 +251,33 @@ def _forget_the_journal():
 
 def test_the_journal_counter_is_named_for_the_journal_and_its_fiscal_year():
     assert journal.counter_name("VEPAR", 2027) == "journal:VEPAR:2027"
+
+
+def test_a_batch_of_invoices_posts_in_number_order_with_a_run_of_entry_numbers_per_year(
+    db_clock, user, settings, monkeypatch
+):
+    settings.BILLING = {**settings.BILLING, "FISCAL_YEAR_START_MONTH": 7}
+    real_post_invoice = journal.post_invoice
+    monkeypatch.setattr(journal, "post_invoice", lambda **kwargs: None)  # as a run would
+    batch = [
+        invoice_at(db_clock, datetime(2026, 6, 30, hour, tzinfo=UTC), user.pk, lines=(CLEANING,))
+        for hour in (20, 21, 22)  # 22:00Z is 1 July in Paris: the next fiscal year
+    ]
+    monkeypatch.setattr(journal, "post_invoice", real_post_invoice)
+
+    posted = run_in_transaction(
+        lambda: journal.post_invoices(
+            invoices=[(invoice, queries.vat_totals_of(invoice)) for invoice in batch],
+            series_prefix="PAR",
+        )
+    )
+    after = invoice_at(db_clock, datetime(2026, 7, 2, 9, tzinfo=UTC), user.pk)
+
+    assert [(e.document_number, e.fiscal_year, e.number) for e in posted] == [
+        (batch[0].number, 2026, 1),
+        (batch[1].number, 2026, 2),
+        (batch[2].number, 2027, 1),
+    ]
+    assert after.journal_entry.number == 2
+    assert lines_of(posted[0])[0] == ("411", f"411{user.pk:07d}", posted[0].label, "25.00", "0.00")
+    assert audit.audit_accounts().clean
