@@ -318,3 +318,7 @@ def _period_filename(period: periods.LocalPeriod, time_zones: list[str], series:
         None if day is None else datetime.combine(day, time(0), tzinfo=UTC) for day in dates
     )
     return exports.export_filename(start, end, series)
+
+
+# The accounts' admin registers itself (after ReadOnlyAdmin, which it reuses).
+from billing.accounting import admin as _accounting_admin  # noqa: E402, F401

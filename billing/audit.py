@@ -2,6 +2,10 @@
 
 Shared by ``GET /api/audit/sequences/`` and ``manage.py audit_sequences``. Documents are
 read in number order, in chunks, and each hash is recomputed from the stored content.
+
+The accounts are audited beside the series (``audit_accounts``: the journals, every entry
+against its document, the closing chains and their totals recomputed from the documents),
+for ``GET /api/audit/accounts/`` and the same command; the series report keeps its shape.
 """
 
 from __future__ import annotations
@@ -12,6 +16,7 @@ from datetime import datetime
 from typing import Any
 
 from billing import canonical
+from billing.accounting import checks, closing_checks
 from billing.models import CreditNote, Invoice
 from core.errors import NotFoundError
 
@@ -160,3 +165,42 @@ def _note_gap(report: SeriesReport, start: int, stop: int) -> None:
 def _listed(items: list[Any], value: Any) -> None:
     if len(items) < MAX_LISTED:
         items.append(value)
+
+
+@dataclass(slots=True)
+class AccountsReport:
+    """The journals, the closing chains, and every finding about them."""
+
+    journals: list[checks.JournalReport]
+    closings: list[closing_checks.ChainReport]
+    findings: list[checks.Finding]
+    finding_counts: dict[str, int]
+
+    @property
+    def clean(self) -> bool:
+        return not self.finding_counts
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "clean": self.clean,
+            "journals": [report.as_dict() for report in self.journals],
+            "closings": [report.as_dict() for report in self.closings],
+            "finding_counts": self.finding_counts,
+            "findings": [asdict(finding) for finding in self.findings],
+        }
+
+
+def audit_accounts() -> AccountsReport:
+    """Check the journals, every entry against its document, and every closing chain."""
+    findings = checks.Findings()
+    journals = checks.check_journals(findings)
+    checks.check_entries_balance(findings)
+    checks.check_documents_posted(findings)
+    checks.check_entries_match_documents(findings)
+    chains = closing_checks.check_closings(findings)
+    return AccountsReport(
+        journals=journals,
+        closings=chains,
+        findings=findings.listed,
+        finding_counts=dict(sorted(findings.counts.items())),
+    )

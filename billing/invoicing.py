@@ -4,7 +4,8 @@ Billing depends on the charge contract only (``billing.charges``): whoever produ
 charge, issuing is the same. Inside the issuing transaction: lock in a fixed order (the
 billed thing or the invoice first, the series counter last), take the number, read the date
 from the database clock, chain the hash, insert. Nothing slow happens while the counter is
-locked; what follows an issue is registered to run after commit.
+locked; what follows an issue is registered to run after commit. The document's journal
+entry (``billing.accounting.journal``) is posted last, its counter taken after the series'.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from django.conf import settings
 from django.db.models import Sum
 
 from billing import canonical, charges, money, numbering, queries
+from billing.accounting import journal
 from billing.models import CreditNote, Invoice, InvoiceLine
 from core import clock, outbox, transactions
 from core.errors import ConflictError, DomainError, NotFoundError
@@ -146,6 +148,9 @@ def issue_invoice(
         line.invoice = invoice
     InvoiceLine.objects.bulk_create(lines)
 
+    # The accounts: the invoice's journal entry, in this transaction, after the series counter.
+    journal.post_invoice(invoice=invoice, totals=totals, series_prefix=series.prefix)
+
     # After commit a worker renders and stores the PDF, e-mails it and raises
     # invoice.issued: one job row, deferred here so that it commits (or not) with the invoice.
     outbox.enqueue("billing.document_issued", kind="invoice", document_id=invoice.pk)
@@ -234,6 +239,9 @@ def issue_credit_note(
     )
     note.hash = canonical.document_hash(canonical.credit_note_content(note, invoice.number))
     note.save()
+
+    # The accounts: the reversing journal entry, in this transaction, after the series counter.
+    journal.post_credit_note(note=note, invoice=invoice, parts=parts)
 
     # After commit: render, store and e-mail the credit note, raise credit_note.issued.
     outbox.enqueue("billing.document_issued", kind="credit_note", document_id=note.pk)

@@ -230,3 +230,24 @@ class DocumentLink(models.Model):
 
     def __str__(self) -> str:
         return f"link {self.pk}"
+
+
+# The accounts' models live with their package and belong to this app (its models module).
+from billing.accounting.models import (  # noqa: E402
+    AccountChart,
+    Closing,
+    JournalEntry,
+    JournalLine,
+)
+
+__all__ = [
+    "AccountChart",
+    "Closing",
+    "CreditNote",
+    "DocumentLink",
+    "Invoice",
+    "InvoiceLine",
+    "JournalEntry",
+    "JournalLine",
+    "StoredDocument",
+]

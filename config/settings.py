@@ -251,11 +251,26 @@ BILLING = {
     # Business customers pay within this many days of the issue date (Code de commerce
     # L441-10: at most 60); consumers pay by card when the invoice is issued.
     "PAYMENT_TERMS_DAYS": int(os.environ.get("PAYMENT_TERMS_DAYS", "30")),
+    # Accounts a zone posts to when its chart (billing.AccountChart) does not say otherwise.
+    "ACCOUNTS": {
+        "RECEIVABLE": os.environ.get("ACCOUNT_RECEIVABLE", "411"),
+        "CUSTOMER_PREFIX": os.environ.get("ACCOUNT_CUSTOMER_PREFIX", "411"),
+        "REVENUE": os.environ.get("ACCOUNT_REVENUE", "706"),
+        "VAT": os.environ.get("ACCOUNT_VAT", "44571"),
+        "OUT_OF_SCOPE": os.environ.get("ACCOUNT_OUT_OF_SCOPE", "467"),
+    },
+    # Fiscal years run from the 1st of this month (1-12), in each zone's local calendar.
+    "FISCAL_YEAR_START_MONTH": int(os.environ.get("FISCAL_YEAR_START_MONTH", "1")),
+    # The currency the books are kept in: the FEC's Debit and Credit are in it.
+    "ACCOUNTING_CURRENCY": os.environ.get("ACCOUNTING_CURRENCY", "EUR"),
     # Longest rental accepted, in days: beyond it the input is taken for a mistake.
     "MAX_RENTAL_DAYS": int(os.environ.get("MAX_RENTAL_DAYS", "31")),
     # How far ahead of the server's clock a phone's timestamps may be, in seconds.
     "CLOCK_SKEW_SECONDS": int(os.environ.get("CLOCK_SKEW_SECONDS", "300")),
 }
+
+if not 1 <= BILLING["FISCAL_YEAR_START_MONTH"] <= 12:
+    raise ImproperlyConfigured("FISCAL_YEAR_START_MONTH must be a month number, 1 to 12.")
 
 # The idempotency app (api.idempotency): Idempotency-Key storage and replay.
 IDEMPOTENCY = {

@@ -7,7 +7,9 @@ from django.contrib.auth.models import Group
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
+from core import clock as core_clock
 from tests import factories
+from tests.books import DatabaseClock
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
@@ -96,3 +98,11 @@ def auditor_client(db: None) -> APIClient:
 @pytest.fixture
 def anonymous_client() -> APIClient:
     return APIClient()
+
+
+@pytest.fixture
+def db_clock(monkeypatch: pytest.MonkeyPatch) -> DatabaseClock:
+    """Pin the database clock that dates documents (on SQLite and PostgreSQL alike)."""
+    pinned = DatabaseClock()
+    monkeypatch.setattr(core_clock, "read_database_clock", pinned)
+    return pinned

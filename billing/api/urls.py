@@ -1,6 +1,6 @@
 from django.urls import path
 
-from billing.api import documents, views
+from billing.api import accounting, documents, views
 
 urlpatterns = [
     path("invoices/", views.InvoiceList.as_view(), name="invoice-list"),
@@ -19,4 +19,13 @@ urlpatterns = [
         name="invoice-credit-notes",
     ),
     path("audit/sequences/", views.AuditSequences.as_view(), name="audit-sequences"),
+    path("audit/accounts/", accounting.AuditAccounts.as_view(), name="audit-accounts"),
+    path("accounting/fec/", accounting.FecExport.as_view(), name="accounting-fec"),
+    path("accounting/closings/", accounting.ClosingList.as_view(), name="accounting-closings"),
+    path("accounting/e-reporting/", accounting.EReporting.as_view(), name="e-reporting"),
+    path(
+        "accounting/e-reporting/export/",
+        accounting.EReportingExport.as_view(),
+        name="e-reporting-export",
+    ),
 ]

@@ -11,7 +11,7 @@ import io
 import json
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from django.contrib.auth.models import Group
@@ -19,7 +19,9 @@ from django.core.management import CommandError, call_command
 from django.core.management.base import BaseCommand
 from django.db import connection
 
+from billing.accounting import closings
 from billing.management.commands import audit_sequences
+from tests.books import invoice_at
 from tests.conftest import client_for
 from tests.factories import UserFactory
 from tests.invoices import issue
@@ -74,7 +76,20 @@ def command_says_not_clean() -> tuple[dict, str]:
 
 
 def test_a_deleted_invoice_is_reported_as_a_gap(invoices, auditor_report):
-    with triggers_disabled("billing_invoice", "billing_invoiceline") as cursor:
+    tables = (
+        "billing_invoice",
+        "billing_invoiceline",
+        "billing_journalentry",
+        "billing_journalline",
+    )
+    with triggers_disabled(*tables) as cursor:
+        # Its journal entry goes with it: the entry refers to the invoice.
+        cursor.execute(
+            "DELETE FROM billing_journalline WHERE entry_id IN"
+            " (SELECT id FROM billing_journalentry WHERE invoice_id = %s)",
+            [invoices[1].pk],
+        )
+        cursor.execute("DELETE FROM billing_journalentry WHERE invoice_id = %s", [invoices[1].pk])
         cursor.execute("DELETE FROM billing_invoiceline WHERE invoice_id = %s", [invoices[1].pk])
         cursor.execute("DELETE FROM billing_invoice WHERE id = %s", [invoices[1].pk])
 
@@ -202,3 +217,75 @@ def test_the_real_exit_code_is_0_when_every_series_is_clean(invoices):
     command: BaseCommand = audit_sequences.Command(stdout=io.StringIO(), stderr=io.StringIO())
 
     command.run_from_argv(["manage.py", "audit_sequences"])  # no SystemExit
+
+
+@pytest.fixture
+def closed_days(db_clock):
+    """Three Paris days of one invoice each, 1 to 3 June 2026, closed."""
+    user = UserFactory()
+    documents = [
+        invoice_at(db_clock, datetime(2026, 6, day, 9, tzinfo=UTC), user.pk) for day in (1, 2, 3)
+    ]
+    db_clock.now = datetime(2026, 6, 4, 6, tzinfo=UTC)
+    closings.close_due_periods(now=db_clock.now)
+    return documents
+
+
+def accounts_report() -> dict:
+    group, _ = Group.objects.get_or_create(name="auditor")
+    auditor = UserFactory(is_staff=True)
+    auditor.groups.add(group)
+    response = client_for(auditor).get("/api/audit/accounts/")
+    assert response.status_code == 200
+    return response.json()
+
+
+def command_names(*findings: str) -> None:
+    """The real exit code is 1, and the error names each finding."""
+    command: BaseCommand = audit_sequences.Command(stdout=io.StringIO(), stderr=io.StringIO())
+    with pytest.raises(SystemExit) as exited:
+        command.run_from_argv(["manage.py", "audit_sequences"])
+    assert exited.value.code == 1
+    error = command.stderr._out.getvalue()
+    assert all(finding in error for finding in findings), error
+
+
+def test_a_tampered_closing_is_named_by_the_api_and_the_command(closed_days):
+    with triggers_disabled("billing_closing") as cursor:
+        cursor.execute(
+            "UPDATE billing_closing SET invoice_count = 2 WHERE start_date = '2026-06-02'"
+        )
+
+    report = accounts_report()
+
+    assert report["clean"] is False
+    assert {(f["check"], f["subject"]) for f in report["findings"]} == {
+        ("closing_chain_broken", "PAR DAY 2026-06-02"),
+        ("closing_totals_differ", "PAR DAY 2026-06-02"),
+    }
+    (days,) = [chain for chain in report["closings"] if chain["kind"] == "DAY"]
+    assert (days["count"], days["first_broken_link"], days["clean"]) == (
+        3,
+        "PAR DAY 2026-06-02",
+        False,
+    )
+    command_names("closing_chain_broken x1", "closing_totals_differ x1")
+
+
+def test_a_tampered_entry_is_named_by_the_api_and_the_command(closed_days):
+    entry = closed_days[2].journal_entry
+    with triggers_disabled("billing_journalline") as cursor:
+        cursor.execute(
+            "UPDATE billing_journalline SET account = '758', credit = credit + 1"
+            " WHERE entry_id = %s AND role = 'REVENUE'",
+            [entry.pk],
+        )
+
+    report = accounts_report()
+
+    assert {(f["check"], f["subject"]) for f in report["findings"]} == {
+        ("entry_unbalanced", "VEPAR 2026 #3"),
+        ("journal_unbalanced", "VEPAR 2026"),
+        ("entry_differs_from_document", f"VEPAR 2026 #3 ({closed_days[2].number})"),
+    }
+    command_names("entry_unbalanced x1", "entry_differs_from_document x1")

@@ -8,8 +8,13 @@ errors and 409 ``idempotency_request_in_progress``. Meanwhile:
 - a gunicorn worker inside a numbering transaction is killed with SIGKILL;
 - a database backend inside a numbering transaction is terminated (pg_terminate_backend).
 
+Meanwhile too, a closer waits for the issues in flight of the zone again and again, as
+every closing does before it counts a period.
+
 Afterwards every series must be gapless from 1, every rental ended exactly once with its
-invoice, every request answered 200, and every replay must give the first answer's bytes.
+invoice, every request answered 200, and every replay must give the first answer's bytes;
+the journal must balance without a gap, every invoice posted once, and the day's closing,
+made once the day has ended, must total the invoices to the cent.
 """
 
 from __future__ import annotations
@@ -30,13 +35,18 @@ from pathlib import Path
 
 import psycopg
 import pytest
+from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.db import connections
+from django.db.models import Sum
 from django.utils import timezone
 from rest_framework.authtoken.models import Token
 
 from api.idempotency.models import IdempotencyKey
 from billing import audit
-from billing.models import CreditNote, Invoice
+from billing.accounting import closings
+from billing.models import Closing, CreditNote, Invoice, JournalEntry, JournalLine
+from core import clock
 from fleet.models import Member, Vehicle
 from rentals.models import Rental
 from tests.factories import TariffFactory, ZoneFactory
@@ -199,6 +209,30 @@ def killer(servers: list[Gunicorn]) -> Callable[[psycopg.Connection], bool]:
     return kill_a_worker_in_numbering
 
 
+class Closer(threading.Thread):
+    """Wait for the issues in flight of a zone, again and again, as each closing does first."""
+
+    def __init__(self, scope: closings.Scope) -> None:
+        super().__init__(name="closer", daemon=True)
+        self.scope = scope
+        self.stop = threading.Event()
+        self.passed = self.postponed = 0
+        self.error: BaseException | None = None
+
+    def run(self) -> None:
+        try:
+            while not self.stop.is_set():
+                if closings.wait_for_issues_in_flight(self.scope) is None:
+                    self.postponed += 1
+                else:
+                    self.passed += 1
+                self.stop.wait(0.05)
+        except BaseException as exc:
+            self.error = exc
+        finally:
+            connections.close_all()
+
+
 def open_rentals(count: int) -> list[Job]:
     """Commit ``count`` members, each with a token and one open rental of its own vehicle."""
     zone = ZoneFactory()
@@ -304,9 +338,18 @@ def servers(tmp_path: Path, fault_log: Path) -> Iterator[list[Gunicorn]]:
 
 
 def test_ends_across_two_servers_survive_numbering_faults_killed_workers_and_dropped_connections(
-    servers, fault_log, record_property
+    servers, fault_log, record_property, monkeypatch
 ):
     jobs = open_rentals(RENTALS)
+    zone = Rental.objects.select_related("tariff__zone").first().tariff.zone
+    closer = Closer(
+        closings.Scope(
+            seller_vat_id=settings.BILLING["SELLER_VAT_ID"],
+            series_prefix=zone.invoice_prefix,
+            time_zone=zone.time_zone,
+            currency=zone.currency,
+        )
+    )
     duplicates = jobs[::DUPLICATE_EVERY]
     work = list(jobs)
     random.Random(42).shuffle(work)
@@ -318,15 +361,15 @@ def test_ends_across_two_servers_survive_numbering_faults_killed_workers_and_dro
         Injector("terminate", terminate_a_backend_in_numbering, TERMINATIONS, spacing=0.25),
     ]
     started = time.monotonic()
-    for injector in injectors:
-        injector.start()
+    for thread in (*injectors, closer):
+        thread.start()
     try:
         with ThreadPoolExecutor(CLIENT_THREADS) as pool:
             outcomes = list(pool.map(lambda job: end_with_retries(job, servers), work))
     finally:
-        for injector in injectors:
-            injector.stop.set()
-            injector.join(timeout=30)
+        for thread in (*injectors, closer):
+            thread.stop.set()
+            thread.join(timeout=30)
     load_seconds = time.monotonic() - started
     kills, terminations = (injector.done for injector in injectors)
     for server in servers:  # gunicorn replaced the killed workers; replays go to fresh ones too
@@ -339,6 +382,16 @@ def test_ends_across_two_servers_survive_numbering_faults_killed_workers_and_dro
     rentals = list(Rental.objects.values_list("pk", "status", "invoice_id", "ended_at"))
     invoices = list(Invoice.objects.values_list("pk", "subject_kind", "subject_id", "number"))
     reports = audit.audit_sequences()
+    entries = list(JournalEntry.objects.values_list("journal_code", "fiscal_year", "number"))
+    debit, credit = JournalLine.objects.aggregate(Sum("debit"), Sum("credit")).values()
+    # The next day, once the load's day has ended by the database clock, its closing is made.
+    real_database_clock = clock.read_database_clock
+    tomorrow = real_database_clock() + timedelta(days=1)
+    monkeypatch.setattr(clock, "read_database_clock", lambda: tomorrow)
+    closings.close_due_periods(now=tomorrow)
+    days = list(Closing.objects.filter(kind="DAY").order_by("sequence"))
+    invoiced = Invoice.objects.aggregate(Sum("total"), Sum("net"), Sum("vat"))
+    accounts = audit.audit_accounts()
     keys = Counter(IdempotencyKey.objects.values_list("status", "response_status"))
     counts = {
         "rentals ended (requests, of which same-key duplicates)": (
@@ -368,6 +421,20 @@ def test_ends_across_two_servers_survive_numbering_faults_killed_workers_and_dro
         "idempotency keys (status, response)": dict(keys),
         "replays identical to the first 200": sum(
             replays[o.job.key] == (200, o.body) for o in outcomes
+        ),
+        "journal entries (journals), debit = credit": (
+            f"{len(entries)} ({', '.join(sorted({f'{c} {y}' for c, y, _ in entries}))}),"
+            f" {debit} = {credit}"
+        ),
+        "closing barriers passed during the load (postponed)": (
+            f"{closer.passed} ({closer.postponed})"
+        ),
+        "day closings: documents, total / invoices' total": (
+            f"{sum(d.document_count for d in days)}, {sum(d.total for d in days)}"
+            f" / {invoiced['total__sum']}"
+        ),
+        "accounts audit (findings)": (
+            f"{'clean' if accounts.clean else 'NOT CLEAN'} ({accounts.finding_counts})"
         ),
     }
     REPORTS["fault injection: 2 gunicorn servers, one database"] = counts
@@ -413,3 +480,21 @@ def test_ends_across_two_servers_survive_numbering_faults_killed_workers_and_dro
         assert body["invoice"]["number"] == numbers[outcome.job.rental_id]
         assert replays[outcome.job.key] == (200, outcome.body), outcome.job
     assert keys == {(IdempotencyKey.Status.COMPLETED, 200): RENTALS}, keys
+
+    # The journal: one entry per invoice, numbered 1..n per journal and year, balanced.
+    assert closer.error is None and closer.passed > 0, counts
+    numbers: dict[tuple[str, int], list[int]] = {}
+    for code, year, number in sorted(entries):
+        numbers.setdefault((code, year), []).append(number)
+    assert sum(len(seen) for seen in numbers.values()) == RENTALS
+    assert all(seen == list(range(1, len(seen) + 1)) for seen in numbers.values()), numbers
+    assert debit == credit == invoiced["total__sum"]
+    # The closings of the load's day(s) total the invoices to the cent, and so do the grand
+    # totals; the audit recomputes each closing from the documents and finds nothing.
+    assert days, counts
+    assert sum(day.invoice_count for day in days) == RENTALS
+    assert sum(day.total for day in days) == invoiced["total__sum"]
+    assert sum(day.net for day in days) == invoiced["net__sum"]
+    assert sum(day.vat for day in days) == invoiced["vat__sum"]
+    assert days[-1].perpetual_total == invoiced["total__sum"]
+    assert accounts.clean, accounts.findings[:10]

@@ -16,6 +16,7 @@ import time_machine
 from django.contrib.auth.models import Group
 
 from billing import charges, invoicing, numbering, pricing
+from billing.accounting.models import AccountChart
 from core import clock as core_clock
 from core.transactions import run_in_transaction
 from tests.conftest import staff
@@ -147,8 +148,14 @@ def codenames(group_name, app_label):
 
 
 @pytest.mark.parametrize("role", ["finance", "auditor"])
-def test_finance_and_auditors_are_granted_only_the_view_permissions_on_documents(role):
-    assert codenames(role, "billing") == {"view_invoice", "view_invoiceline", "view_creditnote"}
+def test_finance_and_auditors_only_view_documents_and_the_accounts_and_finance_keeps_the_chart(
+    role,
+):
+    documents = {"view_invoice", "view_invoiceline", "view_creditnote"}
+    accounts = {"view_journalentry", "view_journalline", "view_closing", "view_accountchart"}
+    chart = {"add_accountchart", "change_accountchart"} if role == "finance" else set()
+
+    assert codenames(role, "billing") == documents | accounts | chart
 
 
 def test_fleet_staff_may_add_change_and_view_the_fleet_but_not_delete_it():
@@ -589,3 +596,35 @@ def test_the_credit_note_list_links_each_notes_invoice(client, books):
     assert cells(response, "invoice_link") == [invoice.number]
     assert f'<a href="{CHANGELIST}{invoice.pk}/change/">{invoice.number}</a>' in response.text
     assert cells(response, "issued_local") == ["2026-02-01 10:00 +01:00"]
+
+
+@pytest.mark.parametrize("role", ["finance", "auditor"])
+def test_journal_entries_open_read_only_with_their_lines(client, books, role):
+    entry = books[0][0].journal_entry
+
+    listed = logged_in(client, role).get("/admin/billing/journalentry/")
+    opened = client.get(f"/admin/billing/journalentry/{entry.pk}/change/")
+
+    assert listed.status_code == 200 and listed.context["cl"].result_count == 4
+    assert opened.status_code == 200
+    assert opened.context["title"] == "View journal entry"
+    assert 'name="_save"' not in opened.text
+    assert "44571" in opened.text and "Facture PAR-2026-000001 TVA 20 %" in opened.text
+
+
+def test_finance_keeps_the_chart_of_accounts_and_auditors_only_read_it(client, db):
+    finance = logged_in(client, "finance")
+    added = finance.post(
+        "/admin/billing/accountchart/add/",
+        {"series_prefix": "LYO", "revenue_account": "706100", "sales_journal_code": "VTLYO"},
+    )
+    # Class 9 (analytical accounts) is not part of the general chart: refused.
+    refused = finance.post(
+        "/admin/billing/accountchart/add/", {"series_prefix": "NCE", "vat_account": "901"}
+    )
+
+    assert added.status_code == 302
+    assert AccountChart.objects.get(series_prefix="LYO").revenue_account == "706100"
+    assert refused.status_code == 200 and "Three digits of a French chart" in refused.text
+    assert not AccountChart.objects.filter(series_prefix="NCE").exists()
+    assert logged_in(client, "auditor").get("/admin/billing/accountchart/add/").status_code == 403

@@ -195,6 +195,7 @@ class Row:
     fill: dict[str, str] = field(default_factory=dict)  # path parameter -> FILL key
     body: str | None = None  # BODIES key
     in_schema: bool = True
+    query: str = ""  # required query parameters, appended to the path
 
 
 # fmt: off
@@ -256,6 +257,14 @@ MATRIX = [
         fill={"id": "delivery"}),
     Row("POST", "/api/webhooks/deliveries/{id}/resend/", (401, 403, 403, 403, 202, 403),
         fill={"id": "delivery"}, body="empty"),
+    Row("GET",  "/api/audit/accounts/",                  (401, 403, 403, 403, 200, 200)),
+    Row("GET",  "/api/accounting/fec/",                  (401, 403, 403, 403, 200, 200),
+        query="?fiscal_year=2026"),
+    Row("GET",  "/api/accounting/closings/",             (401, 403, 403, 403, 200, 200)),
+    Row("GET",  "/api/accounting/e-reporting/",          (401, 403, 403, 403, 200, 200),
+        query="?date_from=2026-06-01&date_to=2026-06-02"),
+    Row("GET",  "/api/accounting/e-reporting/export/",   (401, 403, 403, 403, 200, 200),
+        query="?date_from=2026-06-01&date_to=2026-06-02"),
     Row("POST", "/api/auth/token/",                      (200, 200, 200, 200, 200, 200),
         body="token"),
     Row("GET",  "/api/schema/",                          (200, 200, 200, 200, 200, 200),
@@ -283,7 +292,8 @@ REFUSAL_CODES = {
 
 
 def _url(row: Row, world: World) -> str:
-    return row.path.format(**{name: FILL[key](world) for name, key in row.fill.items()})
+    path = row.path.format(**{name: FILL[key](world) for name, key in row.fill.items()})
+    return path + row.query
 
 
 def _body(row: Row, world: World) -> dict[str, Any] | None:

@@ -40,12 +40,21 @@ def clean_books():
 def test_a_clean_database_exits_0_and_says_every_series_is_clean(clean_books):
     output = audit()
 
-    header, rule, *rows, summary = output.strip().splitlines()
+    series, accounts = output.strip().split("\n\n", 1)
+    header, rule, *rows = series.splitlines()
     assert header.split("  ")[0] == HEADERS[0]
     assert set(rule) == {"-", " "}
     assert len(rows) == 3  # LYO, PAR, and the credit notes of PAR
     assert all(row.rstrip().endswith("CLEAN") and "NOT CLEAN" not in row for row in rows)
-    assert summary == "All 3 series clean."
+    title, _, _, *journals, summary, accounts_summary = accounts.splitlines()
+    assert title == "Journals"
+    assert [row.split()[:5] for row in journals] == [
+        ["AVPAR", "2026", "1", "1", "1"],
+        ["VELYO", "2026", "1", "1", "1"],
+        ["VEPAR", "2026", "1", "2", "2"],
+    ]
+    assert all(row.endswith("  CLEAN") for row in journals)
+    assert (summary, accounts_summary) == ("All 3 series clean.", "Journals and closings clean.")
 
 
 def test_the_table_shows_first_last_count_and_the_hash_chain(clean_books):
@@ -106,8 +115,21 @@ def test_a_missing_first_invoice_exits_1_and_names_the_gap(clean_books):
             # Rolled back with the test's transaction; tests/concurrency plants the rest.
             # The deferred foreign-key checks of the inserts must run before ALTER TABLE.
             cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
-            for table in ("billing_invoiceline", "billing_invoice", "billing_creditnote"):
+            for table in (
+                "billing_invoiceline", "billing_invoice", "billing_creditnote",
+                "billing_journalline", "billing_journalentry",
+            ):  # fmt: skip
                 cursor.execute(f"ALTER TABLE {table} DISABLE TRIGGER {table}_immutable")
+        # The documents go with their journal entries, which refer to them.
+        cursor.execute(
+            "DELETE FROM billing_journalline WHERE entry_id IN (SELECT id FROM"
+            " billing_journalentry WHERE credit_note_id IS NOT NULL OR invoice_id = %s)",
+            [first.pk],
+        )
+        cursor.execute(
+            "DELETE FROM billing_journalentry WHERE credit_note_id IS NOT NULL OR invoice_id = %s",
+            [first.pk],
+        )
         cursor.execute("DELETE FROM billing_creditnote")
         cursor.execute("DELETE FROM billing_invoiceline WHERE invoice_id = %s", [first.pk])
         cursor.execute("DELETE FROM billing_invoice WHERE id = %s", [first.pk])
@@ -119,3 +141,36 @@ def test_a_missing_first_invoice_exits_1_and_names_the_gap(clean_books):
     assert raised.value.returncode == 1
     (row,) = [line for line in out.getvalue().splitlines() if line.startswith(first.series)]
     assert "NOT CLEAN" in row and "1: 1" in row
+
+
+def test_the_accounts_audit_alone_prints_its_report_and_exits_0_when_clean(clean_books):
+    out = io.StringIO()
+    call_command("audit_accounts", "--json", stdout=out)
+
+    report = json.loads(out.getvalue())
+    assert report["clean"] is True and report["finding_counts"] == {}
+    assert [(j["journal_code"], j["count"], j["debit"]) for j in report["journals"]] == [
+        ("AVPAR", 1, "1.00"),
+        ("VELYO", 1, "8.00"),
+        ("VEPAR", 2, "16.00"),
+    ]
+
+
+def test_the_accounts_audit_exits_1_naming_a_document_never_posted(clean_books):
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+            for table in ("billing_journalline", "billing_journalentry"):
+                cursor.execute(f"ALTER TABLE {table} DISABLE TRIGGER {table}_immutable")
+        lyon = clean_books[2].journal_entry.pk
+        cursor.execute("DELETE FROM billing_journalline WHERE entry_id = %s", [lyon])
+        cursor.execute("DELETE FROM billing_journalentry WHERE id = %s", [lyon])
+    out = io.StringIO()
+
+    with pytest.raises(CommandError, match="accounts NOT CLEAN: document_not_posted x1") as raised:
+        call_command("audit_accounts", stdout=out, no_color=True)
+
+    assert raised.value.returncode == 1
+    assert f"- document_not_posted: {clean_books[2].number}: the invoice has no journal entry" in (
+        out.getvalue()
+    )

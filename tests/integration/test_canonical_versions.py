@@ -87,6 +87,12 @@ def test_version_1_documents_keep_their_hashes_through_the_migrations(v1_documen
     assert invoice.member_id == V1["invoice"]["customer_id"]
     reports = {report.series: report for report in audit.audit_sequences()}
     assert reports["PAR-2026"].clean and reports["AV-PAR-2026"].clean
+    # Issued before the journal, both were posted once by its migration, as their totals say.
+    assert (invoice.journal_entry.number, note.journal_entry.reverses) == (
+        1,
+        invoice.journal_entry,
+    )
+    assert audit.audit_accounts().clean
 
 
 def test_a_version_1_invoice_reads_as_before_with_its_one_vat_rate(v1_documents):

@@ -15,6 +15,7 @@ ROOT = Path(__file__).resolve().parents[2]
 NO_DJANGO = """
 import json, sys
 import billing.canonical, billing.charges, billing.money, billing.pricing
+import billing.accounting.entries, billing.accounting.periods
 import core.errors, core.localtime
 print(json.dumps(sorted(m for m in sys.modules if m == "django" or m.startswith("django."))))
 """

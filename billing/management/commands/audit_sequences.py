@@ -1,7 +1,9 @@
-"""Print the sequence audit of ``GET /api/audit/sequences/``.
+"""Print the sequence audit of ``GET /api/audit/sequences/`` and the accounts audit beside it.
 
-Exit codes: 0 every series clean, 1 a series is not clean, 2 the series asked for does not
-exist (a cron job with a typo in ``--series`` must alert, not report "clean" forever).
+Exit codes: 0 every series and the accounts clean, 1 a series is not clean or the accounts
+have a finding (``audit_accounts`` alone prints the accounts; ``--json`` prints the series
+report of the API, as it always did), 2 the series asked for does not exist (a cron job
+with a typo in ``--series`` must alert, not report "clean" forever).
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from billing import audit
+from billing.management.commands import audit_accounts
 
 HEADERS = (
     "series", "kind", "first", "last", "count", "gaps", "duplicates", "date order",
@@ -61,8 +64,9 @@ def format_table(rows: Sequence[Sequence[str]]) -> str:
 class Command(BaseCommand):
     help = (
         "Check every invoice and credit-note series: no gap, no duplicate, dates in number "
-        "order, hash chain intact. Exit code 1 when any series is not clean, 2 when the "
-        "series asked for does not exist."
+        "order, hash chain intact; then the journals and closings (as audit_accounts). "
+        "Exit code 1 when any series is not clean or the accounts have a finding, 2 when "
+        "the series asked for does not exist."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -76,6 +80,8 @@ class Command(BaseCommand):
             reports = audit.audit_sequences(series=series)
         except audit.UnknownSeries as exc:
             raise CommandError(exc.message, returncode=2) from exc
+        # One series asked for: its documents only, not the books of every zone.
+        accounts = None if series else audit.audit_accounts()
         if as_json:
             self.stdout.write(json.dumps([report.as_dict() for report in reports], indent=2))
         elif not reports:
@@ -83,11 +89,17 @@ class Command(BaseCommand):
             self.stdout.write(f"No invoices or credit notes in {what}: nothing to audit.")
         else:
             self.stdout.write(format_table([table_row(report) for report in reports]))
+        if accounts is not None and not as_json and (accounts.journals or accounts.findings):
+            self.stdout.write("\n" + audit_accounts.accounts_text(accounts))
         dirty = [report.series for report in reports if not report.clean]
+        problems = []
         if dirty:
-            raise CommandError(
-                f"{len(dirty)} of {len(reports)} series NOT CLEAN: {', '.join(dirty)}",
-                returncode=1,
-            )
+            problems.append(f"{len(dirty)} of {len(reports)} series NOT CLEAN: {', '.join(dirty)}")
+        if accounts is not None and not accounts.clean:
+            problems.append(f"accounts NOT CLEAN: {audit_accounts.summary(accounts)}")
+        if problems:
+            raise CommandError("; ".join(problems), returncode=1)
         if reports and not as_json:
             self.stdout.write(self.style.SUCCESS(f"All {len(reports)} series clean."))
+        if accounts is not None and accounts.journals and not as_json:
+            self.stdout.write(self.style.SUCCESS("Journals and closings clean."))
