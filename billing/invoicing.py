@@ -3,12 +3,16 @@
 Billing depends on the charge contract only (``billing.charges``): whoever produced the
 charge, issuing is the same. Inside the issuing transaction: lock in a fixed order (the
 billed thing or the invoice first, the series counter last), take the number, read the date
-from the database clock, chain the hash, insert. Nothing slow happens while the counter is
-locked; what follows an issue is registered to run after commit.
+from the database clock, chain the hash, insert. Invoices are issued in batches of one series
+(``issue_invoices``: one counter lock, one date, one insert for the batch), a single invoice
+as a batch of one, and ``after_invoices_inserted`` is the one place for work that joins the
+issuing transaction. Nothing slow happens while the counter is locked; what follows an
+issue is registered to run after commit.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -18,7 +22,7 @@ from django.db.models import Sum
 
 from billing import canonical, charges, money, numbering, queries
 from billing.models import CreditNote, Invoice, InvoiceLine
-from core import clock, transactions
+from core import bulk, clock, transactions
 from core.errors import ConflictError, DomainError, NotFoundError
 from core.transactions import RetryTransaction
 
@@ -60,6 +64,41 @@ class BillingIdentity:
     billing_address: str
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class InvoiceRequest:
+    """One invoice of a batch: who is billed, the charge, and what it is for (its subject)."""
+
+    member: BillingIdentity
+    charge: charges.Charge
+    subject_kind: str
+    subject_id: int
+
+
+@dataclass(frozen=True, slots=True)
+class IssuedInvoice:
+    """An invoice just inserted, with its lines and its totals per VAT rate."""
+
+    invoice: Invoice
+    lines: tuple[InvoiceLine, ...]
+    totals: tuple[charges.VatTotal, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class IssuedBatch:
+    """The invoices of one batch, in number order, all in one series."""
+
+    series: numbering.SeriesRule
+    series_name: str
+    invoices: tuple[IssuedInvoice, ...]
+
+
+InvoiceHook = Callable[[IssuedBatch], None]
+
+#: Functions called with each batch by ``after_invoices_inserted``, in order, inside the
+#: issuing transaction (the rules there apply). For work registered from outside billing.
+AFTER_INVOICES_INSERTED: list[InvoiceHook] = []
+
+
 def issue_invoice(
     *,
     member: BillingIdentity,
@@ -70,6 +109,7 @@ def issue_invoice(
 ) -> Invoice:
     """Number, date, chain and store the invoice for ``charge``; join the caller's transaction.
 
+    A batch of one (``issue_invoices``): one way to issue, whatever the count.
     ``subject_kind`` and ``subject_id`` name what was billed (a rental, a fee, a pass
     period): the database refuses a second invoice for the same subject.
 
@@ -77,21 +117,87 @@ def issue_invoice(
         RuntimeError: outside a transaction.
         RetryTransaction: the local year turned while waiting for the counter.
     """
-    transactions.require_transaction("issue_invoice")
-    totals = charge.vat_totals
+    request = InvoiceRequest(
+        member=member, charge=charge, subject_kind=subject_kind, subject_id=subject_id
+    )
+    (issued,) = issue_invoices(requests=[request], series=series).invoices
+    return issued.invoice
+
+
+def issue_invoices(
+    *, requests: Sequence[InvoiceRequest], series: numbering.SeriesRule
+) -> IssuedBatch:
+    """Number, date, chain and store a batch of invoices in one series; join the transaction.
+
+    Everything that does not need a number is built first; then one counter lock takes the
+    batch's numbers (``get_next_values``), one database-clock reading dates them all (after
+    the numbers, so dates never go backwards against numbers), the hash chain runs in
+    number order from the series' last document, and the invoices and their lines are
+    inserted with one statement each (COPY for a large batch). ``after_invoices_inserted``
+    follows, in the same transaction. The caller keeps the transaction short: the counter
+    stays locked until it ends, and every invoice of the series waits behind it.
+
+    Raises:
+        RuntimeError: outside a transaction.
+        ValueError: no request, or charges dated in different time zones (a series' year
+            is read in one).
+        RetryTransaction: the local year turned while waiting for the counter.
+    """
+    transactions.require_transaction("issue_invoices")
+    if not requests:
+        raise ValueError("a batch needs at least one invoice")
+    time_zone = requests[0].charge.time_zone
+    if any(request.charge.time_zone != time_zone for request in requests):
+        raise ValueError("the invoices of a batch are dated in one time zone")
     seller = settings.BILLING
-    series_name = series.series_at(clock.read_database_clock(), charge.time_zone)
-    sequence = numbering.take_number(series_name)
+    drafts = [_draft(request, seller) for request in requests]
+    series_name = series.series_at(clock.read_database_clock(), time_zone)
+    numbers = numbering.take_numbers(series_name, len(drafts))
     issued_at = clock.read_database_clock()
-    if series.series_at(issued_at, charge.time_zone) != series_name:
+    if series.series_at(issued_at, time_zone) != series_name:
         # The year turned while we waited for last year's counter: a 1 January invoice
         # must not be filed under the old year, so run the whole use case again.
         raise RetryTransaction(f"the year turned while waiting for {series_name}")
+    previous_hash = _previous_hash(Invoice, series_name, numbers[0])
+    for draft, sequence in zip(drafts, numbers, strict=True):
+        invoice = draft.invoice
+        invoice.number = numbering.document_number(series_name, sequence)
+        invoice.series = series_name
+        invoice.sequence = sequence
+        invoice.issued_at = issued_at
+        invoice.previous_hash = previous_hash
+        invoice.hash = canonical.document_hash(canonical.invoice_content(invoice, draft.lines))
+        previous_hash = invoice.hash
+    bulk.insert([draft.invoice for draft in drafts])
+    for draft in drafts:
+        for line in draft.lines:
+            line.invoice = draft.invoice
+    bulk.insert([line for draft in drafts for line in draft.lines])
+    batch = IssuedBatch(series=series, series_name=series_name, invoices=tuple(drafts))
+    after_invoices_inserted(batch)
+    return batch
+
+
+def after_invoices_inserted(batch: IssuedBatch) -> None:
+    """Do what must commit, or roll back, with a batch of invoices just inserted.
+
+    THE place for work that joins the issuing transaction once the documents exist: jobs
+    enqueued in the outbox (render, e-mail, webhooks after commit), journal entries posted
+    for the accounts. Every invoice passes here, a single one as a batch of one, so write
+    such work once, in batch form: one statement for the batch, never one per invoice. It
+    runs inside the transaction with the series counter locked, which every other invoice
+    of the series waits for: nothing slow (no rendering, no network); enqueue it instead.
+    The batch's invoices carry their ids, numbers, dates, lines and VAT totals.
+    """
+    for hook in AFTER_INVOICES_INSERTED:
+        hook(batch)
+
+
+def _draft(request: InvoiceRequest, seller: Mapping[str, Any]) -> IssuedInvoice:
+    """Build an invoice and its lines, all but the number, the date and the chain."""
+    charge, member = request.charge, request.member
+    totals = charge.vat_totals
     invoice = Invoice(
-        number=numbering.document_number(series_name, sequence),
-        series=series_name,
-        sequence=sequence,
-        issued_at=issued_at,
         time_zone=charge.time_zone,
         member_id=member.member_id,
         billing_name=member.billing_name,
@@ -99,8 +205,8 @@ def issue_invoice(
         seller_name=seller["SELLER_NAME"],
         seller_address=seller["SELLER_ADDRESS"],
         seller_vat_id=seller["SELLER_VAT_ID"],
-        subject_kind=subject_kind,
-        subject_id=subject_id,
+        subject_kind=request.subject_kind,
+        subject_id=request.subject_id,
         period_started_at=charge.started_at,
         period_ended_at=charge.ended_at,
         currency=charge.currency,
@@ -109,9 +215,8 @@ def issue_invoice(
         vat=sum((group.vat for group in totals), Decimal(0)),
         total=charge.total,
         canonical_version=canonical.CURRENT_VERSION,
-        previous_hash=_previous_hash(Invoice, series_name, sequence),
     )
-    lines = [
+    lines = tuple(
         InvoiceLine(
             position=position,
             kind=line.kind,
@@ -126,13 +231,8 @@ def issue_invoice(
             details=dict(line.details),
         )
         for position, line in enumerate(charge.lines, start=1)
-    ]
-    invoice.hash = canonical.document_hash(canonical.invoice_content(invoice, lines))
-    invoice.save()
-    for line in lines:
-        line.invoice = invoice
-    InvoiceLine.objects.bulk_create(lines)
-    return invoice
+    )
+    return IssuedInvoice(invoice=invoice, lines=lines, totals=totals)
 
 
 @transactions.use_case
