@@ -137,6 +137,9 @@ class InvoiceSerializer(serializers.Serializer):
     billing_address = serializers.CharField()
     seller = serializers.DictField(child=serializers.CharField())
     rental = serializers.IntegerField(allow_null=True)
+    charge_kind = serializers.CharField(
+        help_text="what was billed: rental, member_charge, subscription_period (as in the CSV)"
+    )
     period_started_at = serializers.CharField()
     period_started_at_local = serializers.CharField()
     period_ended_at = serializers.CharField()
@@ -174,6 +177,7 @@ class InvoiceSerializer(serializers.Serializer):
                 "vat_id": invoice.seller_vat_id,
             },
             "rental": invoice.subject_id if invoice.subject_kind == "rental" else None,
+            "charge_kind": invoice.subject_kind,
             "period_started_at": utc_iso(invoice.period_started_at),
             "period_started_at_local": local_iso(invoice.period_started_at, zone),
             "period_ended_at": utc_iso(invoice.period_ended_at),
