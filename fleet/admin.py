@@ -3,7 +3,17 @@ from typing import Any
 from django.contrib import admin
 from django.http import HttpRequest
 
-from fleet.models import Member, Tariff, TariffBand, Vehicle, Zone
+from fleet.models import (
+    Fee,
+    Member,
+    PassProduct,
+    Subscription,
+    SubscriptionPeriod,
+    Tariff,
+    TariffBand,
+    Vehicle,
+    Zone,
+)
 
 
 @admin.register(Zone)
@@ -54,3 +64,72 @@ class MemberAdmin(admin.ModelAdmin):
     list_display = ["user", "plan", "billing_name"]
     list_filter = ["plan"]
     search_fields = ["user__username", "billing_name"]
+
+
+class FrozenOnceUsedAdmin(admin.ModelAdmin):
+    """Added and corrected here until used; then read-only (the database refuses changes too)."""
+
+    def used(self, obj: Any) -> bool:
+        raise NotImplementedError
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return not (obj is not None and self.used(obj)) and super().has_change_permission(
+            request, obj
+        )
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return not (obj is not None and self.used(obj)) and super().has_delete_permission(
+            request, obj
+        )
+
+
+@admin.register(Fee)
+class FeeAdmin(FrozenOnceUsedAdmin):
+    """A fee a member was charged is read-only: publish a new version instead."""
+
+    list_display = ["code", "zone", "label", "unit_price", "unit", "vat", "valid_from"]
+    list_filter = ["zone", "vat", "pass_through"]
+    search_fields = ["code", "label"]
+
+    def used(self, obj: Fee) -> bool:
+        return obj.charge_lines.exists()
+
+
+@admin.register(PassProduct)
+class PassProductAdmin(FrozenOnceUsedAdmin):
+    """A pass someone subscribed to is read-only: put a new one on sale instead."""
+
+    list_display = ["code", "zone", "label", "monthly_price", "plan", "on_sale"]
+    list_filter = ["zone", "on_sale"]
+
+    def used(self, obj: PassProduct) -> bool:
+        return obj.subscriptions.exists()
+
+
+class SubscriptionPeriodInline(admin.TabularInline):
+    model = SubscriptionPeriod
+    extra = 0
+    can_delete = False
+    fields = readonly_fields = ["index", "starts_at", "ends_at"]
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(Subscription)
+class SubscriptionAdmin(admin.ModelAdmin):
+    """Subscriptions change only through their use cases (subscribe, cancel, the runs)."""
+
+    list_display = ["id", "member", "product", "start_date", "ends_at", "next_period_index"]
+    list_filter = ["product__zone", "product"]
+    search_fields = ["member__user__username", "member__billing_name"]
+    inlines = [SubscriptionPeriodInline]
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
