@@ -11,4 +11,14 @@ urlpatterns = [
     path("tariffs/<int:pk>/", views.TariffDetail.as_view(), name="tariff-detail"),
     path("members/", views.MemberList.as_view(), name="member-list"),
     path("members/<int:pk>/", views.MemberDetail.as_view(), name="member-detail"),
+    path("fees/", views.FeeList.as_view(), name="fee-list"),
+    path("fees/<int:pk>/", views.FeeDetail.as_view(), name="fee-detail"),
+    path("passes/", views.PassList.as_view(), name="pass-list"),
+    path("subscriptions/", views.SubscriptionList.as_view(), name="subscription-list"),
+    path("subscriptions/<int:pk>/", views.SubscriptionDetail.as_view(), name="subscription-detail"),
+    path(
+        "subscriptions/<int:pk>/cancel/",
+        views.SubscriptionCancel.as_view(),
+        name="subscription-cancel",
+    ),
 ]

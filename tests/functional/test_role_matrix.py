@@ -14,12 +14,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import timedelta
+from decimal import Decimal
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from django.core.cache import cache
 from django.utils import timezone
 
+from fleet import fees, passes
 from rentals import lifecycle
 from tests.conftest import client_for, staff
 from tests.factories import MemberFactory, TariffFactory, VehicleFactory, ZoneFactory
@@ -51,6 +54,44 @@ class World:
             )
             self.values["open_rental"] = rental.pk
         return self.values["open_rental"]
+
+    def fee(self) -> Any:
+        """A cleaning fee in the zone's catalogue."""
+        if "fee" not in self.values:
+            self.values["fee"] = fees.publish_fee(
+                zone=self.zone,
+                code="cleaning",
+                label="Cleaning",
+                unit_price=Decimal("25.00"),
+                valid_from=timezone.now() - timedelta(days=1),
+                now=timezone.now(),
+            )
+        return self.values["fee"]
+
+    def product(self) -> Any:
+        """A monthly pass of the zone, giving the standard plan."""
+        if "product" not in self.values:
+            self.values["product"] = passes.publish_pass(
+                zone=self.zone,
+                code="monthly",
+                label="Monthly pass",
+                monthly_price=Decimal("19.90"),
+                plan="standard",
+                now=timezone.now(),
+            )
+        return self.values["product"]
+
+    def subscription(self) -> int:
+        """The member's subscription to the pass, from today."""
+        if "subscription" not in self.values:
+            self.values["subscription"] = passes.subscribe(
+                member=self.member,
+                product=self.product(),
+                start_date=local_today(self.zone),
+                subscribed_by_id=self.member.user_id,
+                now=timezone.now(),
+            ).pk
+        return self.values["subscription"]
 
     def parked_rental(self) -> int:
         """The member's open rental, parked (so that it can be resumed)."""
@@ -105,7 +146,14 @@ FILL = {
     "open_rental": lambda w: w.open_rental(),
     "parked_rental": lambda w: w.parked_rental(),
     "invoice": lambda w: w.invoice,
+    "fee": lambda w: w.fee().pk,
+    "subscription": lambda w: w.subscription(),
 }
+
+
+def local_today(zone: Any) -> Any:
+    return timezone.now().astimezone(ZoneInfo(zone.time_zone)).date()
+
 
 BODIES = {
     "zone": {
@@ -146,6 +194,30 @@ BODIES = {
     "event": {},
     "credit": {"amount": "1.00", "reason": "goodwill"},
     "token": lambda w: {"username": w.member.user.username, "password": PASSWORD},
+    "fee": lambda w: {
+        "zone": w.zone.code,
+        "code": "late-return",
+        "label": "Late return",
+        "unit": "hour",
+        "unit_price": "50.00",
+        "cap_per_occurrence": "150.00",
+        "valid_from": "2026-01-01T00:00:00+01:00",
+    },
+    "pass": lambda w: {
+        "zone": w.zone.code,
+        "code": "monthly",
+        "label": "Monthly pass",
+        "monthly_price": "19.90",
+        "plan": "standard",
+    },
+    "subscribe": lambda w: {
+        "zone": w.zone.code,
+        "product": w.product().code,
+        "start_date": local_today(w.zone).isoformat(),
+        "member": w.member.user_id,
+    },
+    "cancel": {},
+    "charge": lambda w: {"fee": w.fee().code, "rental": w.ended_rental},
 }
 
 
@@ -202,6 +274,26 @@ MATRIX = [
         fill={"number": "invoice"}, body="credit"),
     Row("GET",  "/api/invoices/export/",                 (401, 403, 403, 403, 200, 403)),
     Row("GET",  "/api/audit/sequences/",                 (401, 403, 403, 403, 200, 200)),
+    Row("GET",  "/api/fees/",                            (401, 403, 403, 403, 200, 403)),
+    Row("POST", "/api/fees/",                            (401, 403, 403, 403, 201, 403),
+        body="fee"),
+    Row("GET",  "/api/fees/{id}/",                       (401, 403, 403, 403, 200, 403),
+        fill={"id": "fee"}),
+    Row("GET",  "/api/members/{id}/charges/",            (401, 403, 403, 403, 200, 403),
+        fill={"id": "member"}),
+    Row("POST", "/api/members/{id}/charges/",            (401, 403, 403, 403, 201, 403),
+        fill={"id": "member"}, body="charge"),
+    Row("GET",  "/api/passes/",                          (401, 200, 200, 403, 200, 403)),
+    Row("POST", "/api/passes/",                          (401, 403, 403, 403, 201, 403),
+        body="pass"),
+    Row("GET",  "/api/subscriptions/",                   (401, 200, 200, 403, 200, 403)),
+    # A member subscribes themselves: naming another member is refused.
+    Row("POST", "/api/subscriptions/",                   (401, 201, 403, 403, 201, 403),
+        body="subscribe"),
+    Row("GET",  "/api/subscriptions/{id}/",              (401, 200, 404, 403, 200, 403),
+        fill={"id": "subscription"}),
+    Row("POST", "/api/subscriptions/{id}/cancel/",       (401, 200, 404, 403, 200, 403),
+        fill={"id": "subscription"}, body="cancel"),
     Row("POST", "/api/auth/token/",                      (200, 200, 200, 200, 200, 200),
         body="token"),
     Row("GET",  "/api/schema/",                          (200, 200, 200, 200, 200, 200),
@@ -221,7 +313,7 @@ CASES = [
 REFUSAL_CODES = {
     401: {"not_authenticated"},
     403: {"permission_denied"},
-    404: {"not_found", "rental_not_found", "invoice_not_found"},
+    404: {"not_found", "rental_not_found", "invoice_not_found", "subscription_not_found"},
 }
 
 

@@ -16,6 +16,7 @@ NO_DJANGO = """
 import json, sys
 import billing.canonical, billing.charges, billing.money, billing.pricing
 import core.errors, core.localtime
+import fleet.periods
 print(json.dumps(sorted(m for m in sys.modules if m == "django" or m.startswith("django."))))
 """
 
