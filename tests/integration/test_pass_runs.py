@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import io
 import itertools
 from datetime import UTC, date, datetime, timedelta
@@ -10,7 +11,7 @@ from decimal import Decimal
 import pytest
 from django.core.management import CommandError, call_command
 
-from billing import audit, invoicing, queries, runs
+from billing import audit, exports, invoicing, queries, runs
 from billing.models import Invoice
 from fleet import pass_runs, passes
 from fleet.models import PassProduct, Subscription, SubscriptionPeriod
@@ -252,3 +253,53 @@ def test_runs_never_bill_an_item_twice_even_if_the_cursor_is_behind(product):
     assert "IntegrityError" in summary.failures[0].reason
     assert Invoice.objects.count() == 1
     assert isinstance(summary, runs.RunSummary)
+
+
+def test_a_year_of_runs_from_31_january_bills_each_month_end_once(product):
+    subscribe(product, date(2026, 1, 31))
+
+    # A run each day of the year, as the scheduled job would: every period billed once.
+    day = datetime(2026, 1, 31, 12, 0, tzinfo=UTC)
+    billed = 0
+    while day < datetime(2027, 1, 31, 12, 0, tzinfo=UTC):
+        billed += bill(day).billed
+        day += timedelta(days=1)
+
+    assert billed == 12
+    descriptions = [
+        queries.lines_of(invoice)[0].description.split(", ")[1]
+        for invoice in Invoice.objects.order_by("sequence")
+    ]
+    assert descriptions[:4] == [
+        "2026-01-31 to 2026-02-27",
+        "2026-02-28 to 2026-03-30",
+        "2026-03-31 to 2026-04-29",
+        "2026-04-30 to 2026-05-30",
+    ]
+    assert descriptions[-1] == "2026-12-31 to 2027-01-30"
+    assert audit.audit_sequences()[0].clean
+
+
+def test_pass_and_fee_invoices_are_audited_and_exported_with_their_kind_of_charge(product, paris):
+    from fleet import fees
+    from rentals import charges as member_charges
+
+    subscribe(product, date(2026, 2, 1))
+    bill(datetime(2026, 2, 2, tzinfo=UTC))
+    fees.publish_fee(
+        zone=paris, code="cleaning", label="Cleaning", unit_price=Decimal("25.00"),
+        valid_from=SOLD_AT, now=SOLD_AT,
+    )  # fmt: skip
+    member_charges.charge_member(
+        member=MemberFactory(), zone=paris, lines=[member_charges.CatalogueFee(code="cleaning")],
+        charged_by_id=UserFactory().pk, now=datetime(2026, 2, 3, tzinfo=UTC),
+    )  # fmt: skip
+
+    rows = list(csv.DictReader(io.StringIO("".join(exports.export_rows()))))
+    (report,) = audit.audit_sequences()
+
+    assert [(row["number"], row["total"], row["charge_kind"]) for row in rows] == [
+        ("PAR-2026-000001", "19.90", "subscription_period"),
+        ("PAR-2026-000002", "25.00", "member_charge"),
+    ]
+    assert report.clean and report.count == 2
