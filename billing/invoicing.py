@@ -150,7 +150,8 @@ def issue_invoices(
     if any(request.charge.time_zone != time_zone for request in requests):
         raise ValueError("the invoices of a batch are dated in one time zone")
     seller = settings.BILLING
-    drafts = [_draft(request, seller) for request in requests]
+    totals_of: dict[int, tuple[charges.VatTotal, ...]] = {}
+    drafts = [_draft(request, seller, totals_of) for request in requests]
     series_name = series.series_at(clock.read_database_clock(), time_zone)
     numbers = numbering.take_numbers(series_name, len(drafts))
     issued_at = clock.read_database_clock()
@@ -193,11 +194,22 @@ def after_invoices_inserted(batch: IssuedBatch) -> None:
         hook(batch)
 
 
-def _draft(request: InvoiceRequest, seller: Mapping[str, Any]) -> IssuedInvoice:
-    """Build an invoice and its lines, all but the number, the date and the chain."""
+def _draft(
+    request: InvoiceRequest,
+    seller: Mapping[str, Any],
+    totals_of: dict[int, tuple[charges.VatTotal, ...]],
+) -> IssuedInvoice:
+    """Build an invoice and its lines, all but the number, the date and the chain.
+
+    ``totals_of`` keeps the VAT totals of each charge object met in the batch: a producer
+    may bill many members the same (immutable) charge.
+    """
     charge, member = request.charge, request.member
-    totals = charge.vat_totals
-    invoice = Invoice(
+    totals = totals_of.get(id(charge))
+    if totals is None:
+        totals = totals_of[id(charge)] = charge.vat_totals
+    invoice = bulk.new(
+        Invoice,
         time_zone=charge.time_zone,
         member_id=member.member_id,
         billing_name=member.billing_name,
@@ -217,7 +229,8 @@ def _draft(request: InvoiceRequest, seller: Mapping[str, Any]) -> IssuedInvoice:
         canonical_version=canonical.CURRENT_VERSION,
     )
     lines = tuple(
-        InvoiceLine(
+        bulk.new(
+            InvoiceLine,
             position=position,
             kind=line.kind,
             description=line.description,

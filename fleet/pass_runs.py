@@ -146,16 +146,22 @@ class ZonePasses:
         """Insert the next period of each subscription and issue its invoice, as one batch."""
         ready: list[tuple[DueSubscription, periods.Period, charges.Charge]] = []
         failures = []
+        # Members of one pass and anniversary share one charge (immutable, built once).
+        built: dict[tuple[object, ...], charges.Charge] = {}
         for item in cast(Sequence[DueSubscription], items):
             try:
                 period = self._period(item)
-                ready.append((item, period, self._charge(item, period)))
+                key = (item.product_code, item.label, item.monthly_price, period)
+                if key not in built:
+                    built[key] = self._charge(item, period)
+                ready.append((item, period, built[key]))
             except (DomainError, ValueError) as exc:
                 failures.append(runs.Failure(item=item.id, reason=_reason(exc)))
         if not ready:
             return 0, tuple(failures)
         rows = [
-            SubscriptionPeriod(
+            bulk.new(
+                SubscriptionPeriod,
                 subscription_id=item.id,
                 index=period.index,
                 starts_at=period.starts_at,
