@@ -154,11 +154,9 @@ def _run_one(
     excluded: set[int] = set()
     wait = False
     while not summary.aborted:
-        claimed = _bill_isolated(producer, summary, excluded, batch_size, None, wait)
+        claimed = _bill_isolated(producer, summary, excluded, max_failures, batch_size, None, wait)
         if on_progress is not None:
             on_progress(summary)
-        if len(summary.failures) > max_failures:
-            summary.aborted = f"more than {max_failures} failures: stopped"
         if claimed:
             wait = False
         elif wait:
@@ -171,28 +169,31 @@ def _bill_isolated(
     producer: Producer,
     summary: RunSummary,
     excluded: set[int],
+    max_failures: int,
     limit: int,
     only: Sequence[int] | None,
     wait: bool,
 ) -> int:
     """Bill one batch; if it fails, bill its halves, down to single failing items."""
+    if summary.aborted:
+        return 0
     try:
         outcome = _attempt(producer, limit=limit, only=only, exclude=excluded, wait=wait)
     except _BatchFailed as failed:
         if len(failed.items) <= 1:
             for item in failed.items:
-                _fail(summary, excluded, Failure(item=item, reason=failed.reason))
+                _fail(summary, excluded, max_failures, Failure(item=item, reason=failed.reason))
             return len(failed.items)
         logger.warning("batch of %s failed (%s): retrying in halves", len(failed.items), failed)
         middle = len(failed.items) // 2
         for half in (failed.items[:middle], failed.items[middle:]):
-            _bill_isolated(producer, summary, excluded, len(half), half, wait=False)
+            _bill_isolated(producer, summary, excluded, max_failures, len(half), half, wait=False)
         return len(failed.items)
     if outcome.claimed:
         summary.batches += 1
     summary.billed += outcome.billed
     for failure in outcome.failures:
-        _fail(summary, excluded, failure)
+        _fail(summary, excluded, max_failures, failure)
     return len(outcome.claimed)
 
 
@@ -232,10 +233,12 @@ def _attempt(
         raise _BatchFailed(tuple(locked), _reason(exc)) from exc
 
 
-def _fail(summary: RunSummary, excluded: set[int], failure: Failure) -> None:
+def _fail(summary: RunSummary, excluded: set[int], max_failures: int, failure: Failure) -> None:
     excluded.add(failure.item)
     summary.failures.append(failure)
     logger.error("item %s not billed: %s", failure.item, failure.reason)
+    if len(summary.failures) > max_failures and not summary.aborted:
+        summary.aborted = f"more than {max_failures} failures: stopped"
 
 
 def _reason(exc: BaseException) -> str:

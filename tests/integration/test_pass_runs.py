@@ -200,6 +200,18 @@ def test_a_run_stops_once_failures_pass_the_limit(product, refuse_member):
     assert summary.billed == 0
 
 
+def test_a_run_stops_retrying_a_batch_item_by_item_once_failures_pass_the_limit(
+    product, refuse_member
+):
+    subscriptions = [subscribe(product, date(2026, 2, 1)) for _ in range(8)]
+    refuse_member.update(s.member.user_id for s in subscriptions)
+
+    summary = bill(datetime(2026, 2, 2, tzinfo=UTC), batch_size=8, max_failures=2)
+
+    assert summary.aborted and len(summary.failures) == 3
+    assert not Invoice.objects.exists()
+
+
 def test_a_run_refuses_to_bill_periods_that_have_not_started(product):
     with pytest.raises(pass_runs.InvalidRun):
         bill(datetime(2026, 3, 1, tzinfo=UTC), now=datetime(2026, 2, 1, tzinfo=UTC))
