@@ -1,5 +1,6 @@
 from django.urls import path
 
+from api import converters  # noqa: F401 - registers <id:...>
 from rentals.api import member_charges, views
 
 urlpatterns = [
@@ -10,7 +11,7 @@ urlpatterns = [
     path("rentals/<int:pk>/resume/", views.RentalResume.as_view(), name="rental-resume"),
     path("rentals/<int:pk>/end/", views.RentalEnd.as_view(), name="rental-end"),
     path(
-        "members/<int:pk>/charges/",
+        "members/<id:pk>/charges/",
         member_charges.MemberChargeList.as_view(),
         name="member-charges",
     ),
