@@ -7,7 +7,12 @@ integers fails in the database (a 500) instead of finding nothing. ``<id:...>`` 
 
 from __future__ import annotations
 
+from typing import Final
+
 from django.urls import register_converter
+
+#: The largest id accepted in a path or a body: 18 digits, below 2**63.
+MAX_ID: Final = 999_999_999_999_999_999
 
 
 class IdConverter:

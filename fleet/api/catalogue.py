@@ -6,6 +6,7 @@ from typing import Any
 
 from rest_framework import serializers
 
+from api.converters import MAX_ID
 from api.fields import InstantField, MoneyField, StrictSerializer
 from billing import charges, money
 from billing.models import Invoice
@@ -113,7 +114,10 @@ class SubscribeSerializer(StrictSerializer):
         help_text="the first day, in the zone's calendar (today or later)"
     )
     member = serializers.IntegerField(
-        required=False, min_value=1, help_text="finance: the member's id; a member: omitted"
+        required=False,
+        min_value=1,
+        max_value=MAX_ID,
+        help_text="finance: the member's id; a member: omitted",
     )
 
 

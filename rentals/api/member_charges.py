@@ -27,6 +27,7 @@ from rest_framework.pagination import CursorPagination
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from api.converters import MAX_ID
 from api.fields import MoneyField, StrictSerializer
 from api.idempotency.keys import idempotent
 from api.permissions import IsFinance
@@ -83,7 +84,7 @@ class ChargeRequestSerializer(StrictSerializer):
         help_text="omitted: the rental's zone",
     )  # fmt: skip
     rental = serializers.IntegerField(
-        required=False, min_value=1, help_text="the member's rental it relates to"
+        required=False, min_value=1, max_value=MAX_ID, help_text="the member's rental"
     )
     note = serializers.CharField(required=False, allow_blank=True, max_length=1000)
     fee = serializers.SlugField(required=False, max_length=40, help_text="one fee: its code")
