@@ -25,6 +25,10 @@ from fleet import periods
 from fleet.models import Member, PassProduct, Subscription, Tariff, Zone
 
 
+#: How far ahead a subscription may start: a year of the zone's calendar.
+MONTHS_AHEAD = 12
+
+
 class InvalidPass(DomainError):
     """A pass's price or plan is not usable; ``details["field"]`` names it."""
 
@@ -56,7 +60,7 @@ class PassNotOnSale(ConflictError):
 
 
 class InvalidStartDate(DomainError):
-    """A subscription cannot start before today in the zone's calendar."""
+    """A subscription starts today or within a year, in the zone's calendar."""
 
     code = "invalid_start_date"
 
@@ -149,7 +153,8 @@ def subscribe(
     Raises:
         SubscriptionRequestReused: the request key subscribed to something else.
         PassNotOnSale: the pass takes no new subscriptions.
-        InvalidStartDate: ``start_date`` is before today in the zone's calendar.
+        InvalidStartDate: ``start_date`` is before today, or more than a year ahead, in the
+            zone's calendar.
         SubscriptionOverlaps: the member has a subscription in the zone running then.
     """
     Member.objects.select_for_update().filter(pk=member.pk).first()
@@ -172,9 +177,11 @@ def subscribe(
         raise PassNotOnSale(f"The pass {product.code!r} is no longer sold.")
     zone = product.zone
     today = now.astimezone(ZoneInfo(zone.time_zone)).date()
-    if start_date < today:
+    latest = periods.anniversary(today, MONTHS_AHEAD)
+    if not today <= start_date <= latest:
         raise InvalidStartDate(
-            f"A subscription starts today ({today.isoformat()} in {zone.time_zone}) or later.",
+            f"A subscription starts between today ({today.isoformat()} in {zone.time_zone})"
+            f" and {latest.isoformat()}.",
             field="start_date",
             today=today.isoformat(),
         )

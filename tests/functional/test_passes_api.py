@@ -123,10 +123,12 @@ def test_finance_subscribes_a_member_and_must_name_them(product, finance_client,
     ("fields", "status", "code"),
     [
         ({"start_date": "2026-03-27"}, 400, "invalid_start_date"),
+        ({"start_date": "2027-03-29"}, 400, "invalid_start_date"),
+        ({"start_date": "9999-12-31"}, 400, "invalid_start_date"),
         ({"product": "yearly"}, 400, "unknown_pass"),
         ({"start_date": "2026-03-29T00:00:00"}, 400, None),
     ],
-    ids=["yesterday", "unknown-pass", "an-instant-for-a-date"],
+    ids=["yesterday", "a-year-and-a-day-ahead", "year-9999", "unknown-pass", "an-instant"],
 )
 def test_bad_subscriptions_are_refused(product, member_client, fields, status, code):
     response = subscribe(member_client, **fields)
