@@ -29,6 +29,7 @@ FEE = "FEE"
 PASSED_THROUGH = "PASSED_THROUGH"
 _MAX_QUANTITY = Decimal(1_000_000)
 _QUANTUM = Decimal("0.0001")  # quantities are stored with four decimals
+_DESCRIPTION_MAX = 200  # as invoice lines store it
 
 
 class InvalidMemberCharge(DomainError):
@@ -266,6 +267,10 @@ def _priced(line: FeeLine | CatalogueFee, zone: Zone, now: datetime) -> tuple[Fe
 
 def _charge_line(line: FeeLine, currency: str, *, local_date: date) -> charges.ChargeLine:
     """Price one line: quantity x unit price, rounded half-up to the currency, then capped."""
+    if not line.description.strip() or len(line.description) > _DESCRIPTION_MAX:
+        raise InvalidMemberCharge(
+            f"A line's description has 1 to {_DESCRIPTION_MAX} characters.", field="lines"
+        )
     if money.round_money(line.unit_price, currency) != line.unit_price or line.unit_price < 0:
         raise InvalidMemberCharge(
             f"{line.description!r}: the unit price {line.unit_price} is negative or has more"

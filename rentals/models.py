@@ -133,7 +133,7 @@ class MemberChargeLine(models.Model):
     description = models.CharField(max_length=200)
     quantity = models.DecimalField(max_digits=12, decimal_places=4)
     amount = models.DecimalField(max_digits=12, decimal_places=4, null=True, blank=True)
-    external_reference = models.CharField(max_length=100, blank=True, default="")
+    external_reference = models.CharField(max_length=60, blank=True, default="")
 
     class Meta:
         constraints = [

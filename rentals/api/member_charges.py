@@ -72,7 +72,7 @@ class ChargeLineRequestSerializer(StrictSerializer):
         required=False, help_text="a pass-through fee only: the amount paid (VAT as the fee says)"
     )
     external_reference = serializers.CharField(
-        required=False, max_length=100, help_text="a pass-through fee: e.g. the notice number"
+        required=False, max_length=60, help_text="a pass-through fee: e.g. the notice number"
     )
 
 
@@ -90,7 +90,7 @@ class ChargeRequestSerializer(StrictSerializer):
     fee = serializers.SlugField(required=False, max_length=40, help_text="one fee: its code")
     quantity = QuantityField(required=False)
     amount = MoneyField(required=False)
-    external_reference = serializers.CharField(required=False, max_length=100)
+    external_reference = serializers.CharField(required=False, max_length=60)
     lines = ChargeLineRequestSerializer(
         many=True, required=False, min_length=1, max_length=MAX_LINES,
         help_text="several fees on one invoice, instead of fee at the top level",

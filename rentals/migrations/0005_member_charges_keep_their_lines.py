@@ -32,7 +32,7 @@ class Migration(migrations.Migration):
                     "amount",
                     models.DecimalField(blank=True, decimal_places=4, max_digits=12, null=True),
                 ),
-                ("external_reference", models.CharField(blank=True, default="", max_length=100)),
+                ("external_reference", models.CharField(blank=True, default="", max_length=60)),
                 (
                     "charge",
                     models.ForeignKey(

@@ -295,3 +295,23 @@ def test_a_second_version_at_the_same_instant_is_refused(paris, catalogue):
             zone=paris, code="drop-off", label="Again", unit_price=Decimal("1.00"),
             valid_from=SINCE, now=SINCE,
         )  # fmt: skip
+
+
+def test_the_longest_label_and_reference_fit_an_invoice_line_and_a_longer_line_is_refused(paris):
+    fees.publish_fee(
+        zone=paris, code="towing", label="T" * 120, pass_through=True, vat=Fee.Vat.OUT_OF_SCOPE,
+        vat_exemption=DEBOURS, valid_from=SINCE, now=SINCE,
+    )  # fmt: skip
+
+    recorded = charge(
+        MemberFactory(),
+        [fee("towing", amount=Decimal("150.00"), external_reference="R" * 60)],
+        zone=paris,
+    )
+    too_long = member_charges.FeeLine(
+        description="D" * 201, unit_price=Decimal("1.00"), vat_rate=Decimal("0.20")
+    )
+
+    assert len(queries.lines_of(recorded.invoice)[0].description) == 182
+    with pytest.raises(member_charges.InvalidMemberCharge):
+        charge(MemberFactory(), [too_long], zone=paris)
