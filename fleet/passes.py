@@ -24,7 +24,6 @@ from core.localtime import start_of_local_day
 from fleet import periods
 from fleet.models import Member, PassProduct, Subscription, Tariff, Zone
 
-
 #: How far ahead a subscription may start: a year of the zone's calendar.
 MONTHS_AHEAD = 12
 
