@@ -67,7 +67,7 @@ test: lint document-deps
 	    SECRET_KEY=test TESTING=1 $(BIN)/pytest -q -m 'not postgres' ;; \
 	esac
 
-# Not part of `make test` or CI: about 5 minutes on 2 cores; see docs/performance.md.
+# Not part of `make test` or CI: about 6 minutes on 2 cores; see docs/performance.md.
 # wrk (the HTTP load, on 127.0.0.1 only) and pgbench (the SQL ceiling) come from Debian.
 bench: $(STAMP)
 	@command -v wrk >/dev/null || { echo "installing wrk (Debian)"; \

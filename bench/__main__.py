@@ -9,7 +9,10 @@ in the same run, and the table gives their ratio:
 - ending rentals over HTTP under gunicorn, driven by ``wrk`` on loopback, against a trivial
   authenticated DRF endpoint of the same server (bench/bench_http.py);
 - the finance export against PostgreSQL's COPY (bench/bench_export.py), if present;
-- ``price()`` against the minute-by-minute walk (bench/bench_pricing.py), if present.
+- ``price()`` against the minute-by-minute walk (bench/bench_pricing.py), if present;
+- the monthly invoice run of passes (``bill_due_subscriptions``) against raw SQL batches
+  (reserve N numbers with one ``UPDATE ... RETURNING``, insert N invoices in one statement),
+  at 10,000 and 100,000 due subscriptions (bench/bench_runs.py).
 
 Uses a scratch database (``bench_billing``) on the server of ``DATABASE_URL``, dropped at
 the end. Prints one Markdown table and writes it, with the machine, to
@@ -159,6 +162,30 @@ def export_rows(sizes: list[int]) -> tuple[list[Row], str | None]:
     return rows, None
 
 
+def run_rows(sizes: list[int]) -> list[Row]:
+    """Rows of bench/bench_runs.py: the invoice run of passes beside its raw-SQL ceiling."""
+    from bench import bench_runs
+
+    rows: list[Row] = []
+    for size in sizes:
+        result = bench_runs.run(size)
+        rows.append(
+            (
+                f"Monthly invoice run, {result['rows']:,} due subscriptions:"
+                " `bill_due_subscriptions` (SKIP LOCKED batch, periods, numbers, invoices +"
+                " lines, subscriptions moved on)",
+                f"1 process, 1 connection, batches of {result['batch_size']:,}",
+                f"{_number(result['per_second'])} invoices/s, peak RSS"
+                f" {result['peak_rss_mib']:.0f} MiB",
+                f"{_number(result['ceiling_per_second'])} invoices/s (raw SQL per batch:"
+                " `UPDATE ... RETURNING` numbers + one `INSERT ... SELECT`)",
+                f"{result['ratio']:.2f}",
+            )
+        )
+        print(f"runs {size}: {rows[-1][2]} vs {rows[-1][3]}", flush=True)
+    return rows
+
+
 def pricing_rows() -> tuple[list[Row], str | None]:
     """Rows of bench/bench_pricing.py, or a note while it does not exist."""
     module = _optional("bench.bench_pricing")
@@ -221,8 +248,12 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--http-workers", type=int, default=3, help="gunicorn sync workers")
     parser.add_argument("--http-connections", type=int, default=8)
     parser.add_argument("--export-rows", type=int, nargs="+", default=[100_000, 1_000_000])
+    parser.add_argument("--run-rows", type=int, nargs="+", default=[10_000, 100_000])
     parser.add_argument(
-        "--skip", nargs="*", default=[], choices=["issuance", "http", "export", "pricing"]
+        "--skip",
+        nargs="*",
+        default=[],
+        choices=["issuance", "http", "export", "pricing", "runs"],
     )
     parser.add_argument("--output", type=Path, default=RESULTS)
     args = parser.parse_args(argv)
@@ -278,6 +309,8 @@ def main(argv: list[str] | None = None) -> None:
             found, note = pricing_rows()
             rows.extend(found)
             notes.extend([note] if note else [])
+        if "runs" not in args.skip:
+            rows.extend(run_rows(args.run_rows))
     finally:
         from django.db import connections
 

@@ -44,6 +44,8 @@ LINE_KINDS: Final[tuple[LineKind, ...]] = (
     LineKind("DAILY_CAP", "Daily cap"),
     LineKind("DISTANCE", "Distance"),
     LineKind("FEE", "Fee"),
+    LineKind("PASSED_THROUGH", "Cost passed through"),
+    LineKind("MONTHLY_PASS", "Monthly pass"),
 )
 _KIND_CODES: Final = frozenset(kind.code for kind in LINE_KINDS)
 #: The longest code, for the column that stores it.
@@ -51,7 +53,7 @@ KIND_MAX_LENGTH: Final = 24
 
 #: Units of quantity, by the name the API shows (and UN/ECE Recommendation 20 code).
 UNITS: Final[Mapping[str, str]] = MappingProxyType(
-    {"minute": "MIN", "day": "DAY", "km": "KMT", "month": "MON", "unit": "C62"}
+    {"minute": "MIN", "hour": "HUR", "day": "DAY", "km": "KMT", "month": "MON", "unit": "C62"}
 )
 
 # What a producer may put in ``details``: plain JSON scalars, stored and hashed as they are.

@@ -5,6 +5,11 @@ then every credit note (by series, then sequence). Rows are read with ``.iterato
 which on PostgreSQL is a server-side cursor, so the process holds one chunk of rows at a
 time whatever the period; nothing here builds a list of rows. Amounts are formatted as in
 the JSON API: strings with the currency's decimals.
+
+``charge_kind`` (the last column, added after the others so that their bytes stay as they
+were) says what was billed: the invoice's subject kind, as its producer named it
+(``rental``, ``member_charge``, ``subscription_period``); a credit note, its invoice's. It is
+a column of the invoice row, so no line is read to export it.
 """
 
 from __future__ import annotations
@@ -26,7 +31,7 @@ INVOICE, CREDIT_NOTE = "invoice", "credit_note"
 COLUMNS: Final = (
     "document_type", "number", "series", "sequence", "issued_at_utc", "issued_at_local",
     "time_zone", "member_id", "billing_name", "invoice_number", "currency", "net",
-    "vat_rate", "vat", "total", "hash",
+    "vat_rate", "vat", "total", "hash", "charge_kind",
 )  # fmt: skip
 
 # What each column is read from, by name: an invoice names itself as the invoice (so that
@@ -37,12 +42,13 @@ _INVOICE_VALUES: Final = {
     "issued_at": F("issued_at"), "time_zone": F("time_zone"), "member_id": F("member_id"),
     "billing_name": F("billing_name"), "invoice_number": F("number"),
     "currency": F("currency"), "net": F("net"), "vat_rate": F("vat_rate"), "vat": F("vat"),
-    "total": F("total"), "hash": F("hash"),
+    "total": F("total"), "hash": F("hash"), "charge_kind": F("subject_kind"),
 }  # fmt: skip
 _CREDIT_NOTE_VALUES: Final = {
     **_INVOICE_VALUES,
     "time_zone": F("invoice__time_zone"), "member_id": F("invoice__member_id"),
     "billing_name": F("invoice__billing_name"), "invoice_number": F("invoice__number"),
+    "charge_kind": F("invoice__subject_kind"),
 }  # fmt: skip
 _UNSAFE_IN_FILENAME: Final = re.compile(r"[^A-Za-z0-9_-]+")
 _FORMULA_STARTS: Final = frozenset("=+-@\t\r")
@@ -169,6 +175,7 @@ def _formatted(document_type: str, row: dict[str, Any]) -> dict[str, Any]:
         "vat": money.format_amount(row["_vat"], currency),
         "total": money.format_amount(row["_total"], currency),
         "hash": row["_hash"],
+        "charge_kind": row["_charge_kind"],
     }
 
 

@@ -3,13 +3,18 @@
 Billing depends on the charge contract only (``billing.charges``): whoever produced the
 charge, issuing is the same. Inside the issuing transaction: lock in a fixed order (the
 billed thing or the invoice first, the series counter last), take the number, read the date
-from the database clock, chain the hash, insert. Nothing slow happens while the counter is
-locked; what follows an issue is registered to run after commit. The document's journal
-entry (``billing.accounting.journal``) is posted last, its counter taken after the series'.
+from the database clock, chain the hash, insert. Invoices are issued in batches of one series
+(``issue_invoices``: one counter lock, one date, one insert for the batch), a single invoice
+as a batch of one, and ``after_invoices_inserted`` is the one place for work that joins the
+issuing transaction. Nothing slow happens while the counter is locked; what follows an
+issue is enqueued to run after commit. Each document's journal entry
+(``billing.accounting.journal``) is posted in the same transaction, its counter taken after
+the series'.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -20,7 +25,7 @@ from django.db.models import Sum
 from billing import canonical, charges, money, numbering, queries
 from billing.accounting import journal
 from billing.models import CreditNote, Invoice, InvoiceLine
-from core import clock, outbox, transactions
+from core import bulk, clock, outbox, transactions
 from core.errors import ConflictError, DomainError, NotFoundError
 from core.transactions import RetryTransaction
 
@@ -69,6 +74,41 @@ class BillingIdentity:
     vat_id: str = ""
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class InvoiceRequest:
+    """One invoice of a batch: who is billed, the charge, and what it is for (its subject)."""
+
+    member: BillingIdentity
+    charge: charges.Charge
+    subject_kind: str
+    subject_id: int
+
+
+@dataclass(frozen=True, slots=True)
+class IssuedInvoice:
+    """An invoice just inserted, with its lines and its totals per VAT rate."""
+
+    invoice: Invoice
+    lines: tuple[InvoiceLine, ...]
+    totals: tuple[charges.VatTotal, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class IssuedBatch:
+    """The invoices of one batch, in number order, all in one series."""
+
+    series: numbering.SeriesRule
+    series_name: str
+    invoices: tuple[IssuedInvoice, ...]
+
+
+InvoiceHook = Callable[[IssuedBatch], None]
+
+#: Functions called with each batch by ``after_invoices_inserted``, in order, inside the
+#: issuing transaction (the rules there apply). For work registered from outside billing.
+AFTER_INVOICES_INSERTED: list[InvoiceHook] = []
+
+
 def issue_invoice(
     *,
     member: BillingIdentity,
@@ -79,6 +119,7 @@ def issue_invoice(
 ) -> Invoice:
     """Number, date, chain and store the invoice for ``charge``; join the caller's transaction.
 
+    A batch of one (``issue_invoices``): one way to issue, whatever the count.
     ``subject_kind`` and ``subject_id`` name what was billed (a rental, a fee, a pass
     period): the database refuses a second invoice for the same subject.
 
@@ -86,21 +127,113 @@ def issue_invoice(
         RuntimeError: outside a transaction.
         RetryTransaction: the local year turned while waiting for the counter.
     """
-    transactions.require_transaction("issue_invoice")
-    totals = charge.vat_totals
+    request = InvoiceRequest(
+        member=member, charge=charge, subject_kind=subject_kind, subject_id=subject_id
+    )
+    (issued,) = issue_invoices(requests=[request], series=series).invoices
+    return issued.invoice
+
+
+def issue_invoices(
+    *, requests: Sequence[InvoiceRequest], series: numbering.SeriesRule
+) -> IssuedBatch:
+    """Number, date, chain and store a batch of invoices in one series; join the transaction.
+
+    Everything that does not need a number is built first; then one counter lock takes the
+    batch's numbers (``get_next_values``), one database-clock reading dates them all (after
+    the numbers, so dates never go backwards against numbers), the hash chain runs in
+    number order from the series' last document, and the invoices and their lines are
+    inserted with one statement each (COPY for a large batch). ``after_invoices_inserted``
+    follows, in the same transaction. The caller keeps the transaction short: the counter
+    stays locked until it ends, and every invoice of the series waits behind it.
+
+    Raises:
+        RuntimeError: outside a transaction.
+        ValueError: no request, or charges dated in different time zones (a series' year
+            is read in one).
+        RetryTransaction: the local year turned while waiting for the counter.
+    """
+    transactions.require_transaction("issue_invoices")
+    if not requests:
+        raise ValueError("a batch needs at least one invoice")
+    time_zone = requests[0].charge.time_zone
+    if any(request.charge.time_zone != time_zone for request in requests):
+        raise ValueError("the invoices of a batch are dated in one time zone")
     seller = settings.BILLING
-    series_name = series.series_at(clock.read_database_clock(), charge.time_zone)
-    sequence = numbering.take_number(series_name)
+    totals_of: dict[int, tuple[charges.VatTotal, ...]] = {}
+    drafts = [_draft(request, seller, totals_of) for request in requests]
+    series_name = series.series_at(clock.read_database_clock(), time_zone)
+    numbers = numbering.take_numbers(series_name, len(drafts))
     issued_at = clock.read_database_clock()
-    if series.series_at(issued_at, charge.time_zone) != series_name:
+    if series.series_at(issued_at, time_zone) != series_name:
         # The year turned while we waited for last year's counter: a 1 January invoice
         # must not be filed under the old year, so run the whole use case again.
         raise RetryTransaction(f"the year turned while waiting for {series_name}")
-    invoice = Invoice(
-        number=numbering.document_number(series_name, sequence),
-        series=series_name,
-        sequence=sequence,
-        issued_at=issued_at,
+    previous_hash = _previous_hash(Invoice, series_name, numbers[0])
+    for draft, sequence in zip(drafts, numbers, strict=True):
+        invoice = draft.invoice
+        invoice.number = numbering.document_number(series_name, sequence)
+        invoice.series = series_name
+        invoice.sequence = sequence
+        invoice.issued_at = issued_at
+        invoice.previous_hash = previous_hash
+        invoice.hash = canonical.document_hash(canonical.invoice_content(invoice, draft.lines))
+        previous_hash = invoice.hash
+    bulk.insert([draft.invoice for draft in drafts])
+    for draft in drafts:
+        for line in draft.lines:
+            line.invoice = draft.invoice
+    bulk.insert([line for draft in drafts for line in draft.lines])
+    batch = IssuedBatch(series=series, series_name=series_name, invoices=tuple(drafts))
+    after_invoices_inserted(batch)
+    return batch
+
+
+def after_invoices_inserted(batch: IssuedBatch) -> None:
+    """Do what must commit, or roll back, with a batch of invoices just inserted.
+
+    THE place for work that joins the issuing transaction once the documents exist: jobs
+    enqueued in the outbox (render, e-mail, webhooks after commit), journal entries posted
+    for the accounts. Every invoice passes here, a single one as a batch of one, so write
+    such work once, in batch form: one statement for the batch, never one per invoice. It
+    runs inside the transaction with the series counter locked, which every other invoice
+    of the series waits for: nothing slow (no rendering, no network); enqueue it instead.
+    The batch's invoices carry their ids, numbers, dates, lines and VAT totals.
+    """
+    invoices = batch.invoices
+    # The accounts: each invoice's journal entry, its entry number after the series' (one
+    # counter call for the batch).
+    journal.post_invoices(
+        invoices=[(issued.invoice, issued.totals) for issued in invoices],
+        series_prefix=batch.series.prefix,
+    )
+    # After commit a worker renders and stores each PDF, e-mails it and raises
+    # invoice.issued: one job row each, deferred in one statement, committed (or not) with
+    # the invoices.
+    outbox.enqueue_many(
+        "billing.document_issued",
+        [{"kind": "invoice", "document_id": issued.invoice.pk} for issued in invoices],
+    )
+    for hook in AFTER_INVOICES_INSERTED:
+        hook(batch)
+
+
+def _draft(
+    request: InvoiceRequest,
+    seller: Mapping[str, Any],
+    totals_of: dict[int, tuple[charges.VatTotal, ...]],
+) -> IssuedInvoice:
+    """Build an invoice and its lines, all but the number, the date and the chain.
+
+    ``totals_of`` keeps the VAT totals of each charge object met in the batch: a producer
+    may bill many members the same (immutable) charge.
+    """
+    charge, member = request.charge, request.member
+    totals = totals_of.get(id(charge))
+    if totals is None:
+        totals = totals_of[id(charge)] = charge.vat_totals
+    invoice = bulk.new(
+        Invoice,
         time_zone=charge.time_zone,
         member_id=member.member_id,
         billing_name=member.billing_name,
@@ -114,8 +247,8 @@ def issue_invoice(
         buyer_siren=member.siren,
         buyer_vat_id=member.vat_id,
         payment_terms_days=seller["PAYMENT_TERMS_DAYS"] if member.siren else None,
-        subject_kind=subject_kind,
-        subject_id=subject_id,
+        subject_kind=request.subject_kind,
+        subject_id=request.subject_id,
         period_started_at=charge.started_at,
         period_ended_at=charge.ended_at,
         currency=charge.currency,
@@ -124,10 +257,10 @@ def issue_invoice(
         vat=sum((group.vat for group in totals), Decimal(0)),
         total=charge.total,
         canonical_version=canonical.CURRENT_VERSION,
-        previous_hash=_previous_hash(Invoice, series_name, sequence),
     )
-    lines = [
-        InvoiceLine(
+    lines = tuple(
+        bulk.new(
+            InvoiceLine,
             position=position,
             kind=line.kind,
             description=line.description,
@@ -141,21 +274,8 @@ def issue_invoice(
             details=dict(line.details),
         )
         for position, line in enumerate(charge.lines, start=1)
-    ]
-    invoice.hash = canonical.document_hash(canonical.invoice_content(invoice, lines))
-    invoice.save()
-    for line in lines:
-        line.invoice = invoice
-    InvoiceLine.objects.bulk_create(lines)
-
-    # The accounts: the invoice's journal entry, in this transaction, after the series counter.
-    journal.post_invoice(invoice=invoice, totals=totals, series_prefix=series.prefix)
-
-    # After commit a worker renders and stores the PDF, e-mails it and raises
-    # invoice.issued: one job row, deferred here so that it commits (or not) with the invoice.
-    outbox.enqueue("billing.document_issued", kind="invoice", document_id=invoice.pk)
-
-    return invoice
+    )
+    return IssuedInvoice(invoice=invoice, lines=lines, totals=totals)
 
 
 @transactions.use_case

@@ -3,7 +3,8 @@
 A series is the zone's prefix and the year of the issue date in the zone's time zone
 (``PAR-2027`` for an invoice issued at 2026-12-31T23:30Z in Paris), or the prefix alone for
 a continuous series. The counter row is locked from ``get_next_value`` until the use case's
-transaction ends, which is why the number is taken as late as possible.
+transaction ends, which is why the number is taken as late as possible; a batch of documents
+takes its numbers with one ``get_next_values``, so one counter lock serves the whole batch.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from sequences import get_next_value
+from sequences import get_next_value, get_next_values
 
 from core import transactions
 
@@ -59,3 +60,20 @@ def take_number(series: str) -> int:
     """
     transactions.require_transaction("take_number")
     return int(get_next_value(series))
+
+
+def take_numbers(series: str, count: int) -> range:
+    """Take the next ``count`` numbers of ``series`` at once: one counter lock for a batch.
+
+    The counter stays locked until the transaction ends, exactly as for one number; a
+    rollback gives every number of the batch back.
+
+    Raises:
+        RuntimeError: outside a transaction (a failed insert would leave gaps).
+        ValueError: ``count`` is not positive.
+    """
+    transactions.require_transaction("take_numbers")
+    if count < 1:
+        raise ValueError(f"cannot take {count} numbers")
+    numbers: range = get_next_values(count, series)
+    return numbers

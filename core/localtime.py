@@ -9,7 +9,7 @@ resends the instant with an offset. Pure: no Django.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
 from typing import Final
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
@@ -100,6 +100,33 @@ def resolve_wall_time(value: datetime, time_zone: str) -> datetime:
             candidate_offsets=offsets,
         )
     return earlier
+
+
+def start_of_local_day(day: date, time_zone: str) -> datetime:
+    """Return the first instant of the local calendar date ``day`` in ``time_zone``, in UTC.
+
+    Usually local midnight. Some days have no midnight (America/Sao_Paulo 2018-11-04 began
+    at 01:00) or never happened (Pacific/Apia 2011-12-30): the day then starts at the clock
+    change, the first instant whose wall time is not before that date. A midnight that
+    happened twice starts the day at its first occurrence.
+    """
+    zone = ZoneInfo(time_zone)
+    midnight = datetime.combine(day, time(0))
+    earlier = midnight.replace(tzinfo=zone, fold=0)
+    if tz.datetime_exists(earlier):
+        return earlier.astimezone(UTC)
+    # In a gap: fold=1 reads midnight with the offset after the change (an instant before
+    # it), fold=0 with the offset before (an instant after it). Offsets are whole seconds,
+    # so the change is found to the second between the two readings.
+    low = int(midnight.replace(tzinfo=zone, fold=1).timestamp())
+    high = int(earlier.timestamp())
+    while high - low > 1:
+        middle = (low + high) // 2
+        if datetime.fromtimestamp(middle, zone).replace(tzinfo=None) >= midnight:
+            high = middle
+        else:
+            low = middle
+    return datetime.fromtimestamp(high, UTC)
 
 
 def local_iso(instant: datetime, time_zone: str) -> str:

@@ -24,7 +24,17 @@ from billing import display
 from core import clock, localtime
 from fleet import members, tariffs, vehicles, zones
 from fleet.admin_use_cases import UseCaseAdmin, UseCaseForm, become
-from fleet.models import Member, Tariff, TariffBand, Vehicle, Zone
+from fleet.models import (
+    Fee,
+    Member,
+    PassProduct,
+    Subscription,
+    SubscriptionPeriod,
+    Tariff,
+    TariffBand,
+    Vehicle,
+    Zone,
+)
 
 
 @admin.register(Zone)
@@ -317,3 +327,63 @@ class MemberAdmin(UseCaseAdmin):
             **profile,
             now=clock.now(),
         )
+
+
+class ShownOnlyAdmin(admin.ModelAdmin):
+    """Shown here, written only through the use cases (``POST /api/fees/``, ``/api/passes/``):
+    the admin would otherwise store what their validation refuses."""
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(Fee)
+class FeeAdmin(ShownOnlyAdmin):
+    """The fee catalogue, versioned by ``valid_from``: publish a new version to change a fee."""
+
+    list_display = ["code", "zone", "label", "unit_price", "unit", "vat", "valid_from"]
+    list_filter = ["zone", "vat", "pass_through"]
+    search_fields = ["code", "label"]
+
+
+@admin.register(PassProduct)
+class PassProductAdmin(ShownOnlyAdmin):
+    """Monthly passes on sale: a new price is a new product."""
+
+    list_display = ["code", "zone", "label", "monthly_price", "plan", "on_sale"]
+    list_filter = ["zone", "on_sale"]
+
+
+class SubscriptionPeriodInline(admin.TabularInline):
+    model = SubscriptionPeriod
+    extra = 0
+    can_delete = False
+    fields = readonly_fields = ["index", "starts_at", "ends_at"]
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(Subscription)
+class SubscriptionAdmin(admin.ModelAdmin):
+    """Subscriptions change only through their use cases (subscribe, cancel, the runs)."""
+
+    list_display = ["id", "member", "product", "start_date", "ends_at", "next_period_index"]
+    list_filter = ["product__zone", "product"]
+    search_fields = ["member__user__username", "member__billing_name"]
+    inlines = [SubscriptionPeriodInline]
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False

@@ -18,7 +18,7 @@ from billing import charges, invoicing, money, numbering, pricing
 from core import events, transactions
 from core.errors import ConflictError, DomainError, NotFoundError
 from core.localtime import resolve_wall_time, utc_iso
-from fleet import members, tariffs
+from fleet import members, passes, tariffs
 from fleet.models import Member, Vehicle
 from rentals.models import ParkedInterval, Rental
 
@@ -114,12 +114,15 @@ def start_rental(
 ) -> Rental:
     """Open a rental of a vehicle for a member, under the tariff in force at its start.
 
+    The tariff is that of the plan of the pass whose subscription covers the start, if any,
+    else of the member's own plan.
+
     Raises:
         UnknownVehicle, VehicleUnavailable: no such plate, or the car is not in service.
         VehicleBusy, MemberHasOpenRental: an open rental exists (checked by the database).
         NonexistentLocalTime, AmbiguousLocalTime: wall-clock input a clock change blurs.
         InvalidPeriod: a start in the future or more than MAX_RENTAL_DAYS in the past.
-        NoTariff: no tariff for the member's plan in the vehicle's zone at the start.
+        NoTariff: no tariff for the plan in the vehicle's zone at the start.
     """
     vehicle = _vehicle(plate)
     if vehicle.status != Vehicle.Status.AVAILABLE:
@@ -131,7 +134,9 @@ def start_rental(
         raise InvalidPeriod(
             f"started_at is more than {_max_duration().days} days ago.", field="started_at"
         )
-    tariff = tariffs.tariff_in_force(zone=vehicle.zone, plan=member.plan, at=start)
+    # A pass whose subscription covers the start gives its plan; the member's own otherwise.
+    plan = passes.plan_at(member=member, zone=vehicle.zone, at=start)
+    tariff = tariffs.tariff_in_force(zone=vehicle.zone, plan=plan, at=start)
     # The same start sent again (a retry whose first answer was lost) is that rental.
     same = Rental.objects.filter(
         member=member, vehicle=vehicle, status=Rental.Status.OPEN, started_at=start
@@ -351,7 +356,8 @@ def quote_rental(
         )
         for pause in parked
     ]
-    tariff = tariffs.tariff_in_force(zone=vehicle.zone, plan=member.plan, at=start)
+    plan = passes.plan_at(member=member, zone=vehicle.zone, at=start)
+    tariff = tariffs.tariff_in_force(zone=vehicle.zone, plan=plan, at=start)
     charge = pricing.price(
         tariffs.to_pricing_tariff(tariff),
         start,

@@ -96,6 +96,8 @@ class MemberCharge(models.Model):
     )
     # The charging request's Idempotency-Key: the same request never charges twice.
     request_key = models.CharField(max_length=255, blank=True, default="")
+    # SHA-256 of what was asked (lines, rental, note): a reused key is told apart from a retry.
+    fingerprint = models.CharField(max_length=64, blank=True, default="")
     invoice = models.OneToOneField(
         "billing.Invoice", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
@@ -112,3 +114,33 @@ class MemberCharge(models.Model):
 
     def __str__(self) -> str:
         return f"charge {self.pk}"
+
+
+class MemberChargeLine(models.Model):
+    """One line of a member charge as it was asked: the catalogue fee, how much, which cost.
+
+    ``fee`` is the version of the zone's fee that priced it (a fee once charged is never
+    edited: a database trigger refuses it on PostgreSQL); a line given with its own price
+    has none. ``amount`` is the amount of a cost passed through, ``external_reference`` what
+    identifies it outside (a fine's notice number).
+    """
+
+    charge = models.ForeignKey(MemberCharge, on_delete=models.PROTECT, related_name="lines")
+    position = models.PositiveSmallIntegerField()
+    fee = models.ForeignKey(
+        "fleet.Fee", on_delete=models.PROTECT, null=True, blank=True, related_name="charge_lines"
+    )
+    description = models.CharField(max_length=200)
+    quantity = models.DecimalField(max_digits=12, decimal_places=4)
+    amount = models.DecimalField(max_digits=12, decimal_places=4, null=True, blank=True)
+    external_reference = models.CharField(max_length=60, blank=True, default="")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["charge", "position"], name="member_charge_line_unique_pos"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"charge {self.charge_id}#{self.position}"

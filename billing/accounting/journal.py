@@ -110,20 +110,6 @@ def _chart_query() -> tuple[tuple[str, ...], str]:
     return tuple(field.name for field in fields), sql
 
 
-def post_invoice(
-    *, invoice: Invoice, totals: Sequence[charges.VatTotal], series_prefix: str
-) -> JournalEntry:
-    """Post an invoice just stored: debit the member's receivable, credit revenue and VAT.
-
-    Raises:
-        RuntimeError: outside the issuing transaction.
-        entries.UnbalancedEntry: the invoice's totals disagree with its VAT groups.
-    """
-    chart = chart_for(series_prefix)
-    entry, lines = _invoice_entry(invoice, totals, chart=chart, series_prefix=series_prefix)
-    return _post(entry, lines, journal=chart.sales_journal, issued_at=invoice.issued_at)
-
-
 def post_invoices(
     *, invoices: Sequence[tuple[Invoice, Sequence[charges.VatTotal]]], series_prefix: str
 ) -> list[JournalEntry]:

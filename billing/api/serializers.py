@@ -169,6 +169,9 @@ class InvoiceSerializer(serializers.Serializer):
     payment_terms_days = serializers.IntegerField(allow_null=True)
     seller = serializers.DictField(child=serializers.CharField())
     rental = serializers.IntegerField(allow_null=True)
+    charge_kind = serializers.CharField(
+        help_text="what was billed: rental, member_charge, subscription_period (as in the CSV)"
+    )
     period_started_at = utc_instant()
     period_started_at_local = local_instant()
     period_ended_at = utc_instant()
@@ -215,6 +218,7 @@ class InvoiceSerializer(serializers.Serializer):
                 "vat_id": invoice.seller_vat_id,
             },
             "rental": invoice.subject_id if invoice.subject_kind == "rental" else None,
+            "charge_kind": invoice.subject_kind,
             "period_started_at": utc_iso(invoice.period_started_at),
             "period_started_at_local": local_iso(invoice.period_started_at, zone),
             "period_ended_at": utc_iso(invoice.period_ended_at),

@@ -1,4 +1,4 @@
-"""The query strings of the fleet's lists (vehicles, tariffs), each checked in full."""
+"""The query strings of the fleet's lists (vehicles, tariffs, fees, passes), checked in full."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from django.db.models import Q, QuerySet
 from django_filters import rest_framework as filters
 
 from api.filters import StrictBooleanFilter
-from fleet.models import Tariff, Vehicle
+from fleet.models import Fee, PassProduct, Tariff, Vehicle
 
 
 class VehicleFilter(filters.FilterSet):
@@ -35,3 +35,25 @@ class TariffFilter(filters.FilterSet):
     class Meta:
         model = Tariff
         fields = ["plan"]
+
+
+class FeeFilter(filters.FilterSet):
+    """``GET /api/fees/``: by zone code and fee code."""
+
+    zone = filters.CharFilter(field_name="zone__code", max_length=40)
+    code = filters.CharFilter(field_name="code", max_length=40)
+
+    class Meta:
+        model = Fee
+        fields = ["zone", "code"]
+
+
+class PassFilter(filters.FilterSet):
+    """``GET /api/passes/``: by zone code, and whether on sale (``true``/``false``)."""
+
+    zone = filters.CharFilter(field_name="zone__code", max_length=40)
+    on_sale = StrictBooleanFilter(field_name="on_sale")
+
+    class Meta:
+        model = PassProduct
+        fields = ["zone", "on_sale"]

@@ -169,6 +169,7 @@ def test_amounts_are_strings_with_the_currency_decimals_and_instants_utc_and_loc
         "vat": "1.92",
         "total": "11.50",
         "hash": "",
+        "charge_kind": "test",
     }
     assert numbers[mid.number]["hash"] == mid.hash
     note = numbers[credit.number]
@@ -178,7 +179,27 @@ def test_amounts_are_strings_with_the_currency_decimals_and_instants_utc_and_loc
         "Europe/Paris",
     )
     assert (note["net"], note["vat"], note["total"]) == ("2.08", "0.42", "2.50")
+    assert note["charge_kind"] == "test"  # the credited invoice's kind of charge
     assert note["issued_at_local"] == "2026-03-20T11:00:00+01:00"
+
+
+def test_the_kind_of_charge_is_a_last_column_after_the_columns_exports_always_had(
+    finance_client, documents
+):
+    text = b"".join(finance_client.get("/api/invoices/export/", PERIOD).streaming_content).decode()
+    header, *lines = text.split("\r\n")
+
+    mid = documents["mid"]
+    assert header == (
+        "document_type,number,series,sequence,issued_at_utc,issued_at_local,time_zone,"
+        "member_id,billing_name,invoice_number,currency,net,vat_rate,vat,total,hash,charge_kind"
+    )
+    # The bytes of the columns exports always had, then the new one.
+    assert (
+        f"invoice,{mid.number},PAR-2026,3,2026-03-15T10:00:00Z,2026-03-15T11:00:00+01:00,"
+        f"Europe/Paris,{mid.member_id},Alice Martin,{mid.number},EUR,9.58,0.20,1.92,11.50,"
+        f"{mid.hash},test"
+    ) in lines
 
 
 def test_the_csv_parses_back_to_the_same_count_and_sum_as_the_database(finance_client, documents):

@@ -16,11 +16,13 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from decimal import Decimal
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from django.utils import timezone
 
 from billing import invoicing
+from fleet import fees, passes
 from rentals import lifecycle
 from tests.conftest import client_for, staff
 from tests.documents import fake_stored_document
@@ -57,6 +59,44 @@ class World:
             )
             self.values["open_rental"] = rental.pk
         return self.values["open_rental"]
+
+    def fee(self) -> Any:
+        """A cleaning fee in the zone's catalogue."""
+        if "fee" not in self.values:
+            self.values["fee"] = fees.publish_fee(
+                zone=self.zone,
+                code="cleaning",
+                label="Cleaning",
+                unit_price=Decimal("25.00"),
+                valid_from=timezone.now() - timedelta(days=1),
+                now=timezone.now(),
+            )
+        return self.values["fee"]
+
+    def product(self) -> Any:
+        """A monthly pass of the zone, giving the standard plan."""
+        if "product" not in self.values:
+            self.values["product"] = passes.publish_pass(
+                zone=self.zone,
+                code="monthly",
+                label="Monthly pass",
+                monthly_price=Decimal("19.90"),
+                plan="standard",
+                now=timezone.now(),
+            )
+        return self.values["product"]
+
+    def subscription(self) -> int:
+        """The member's subscription to the pass, from today."""
+        if "subscription" not in self.values:
+            self.values["subscription"] = passes.subscribe(
+                member=self.member,
+                product=self.product(),
+                start_date=local_today(self.zone),
+                subscribed_by_id=self.member.user_id,
+                now=timezone.now(),
+            ).pk
+        return self.values["subscription"]
 
     def parked_rental(self) -> int:
         """The member's open rental, parked (so that it can be resumed)."""
@@ -141,7 +181,14 @@ FILL = {
     "credit_note": lambda w: w.credit_note,
     "endpoint": lambda w: w.endpoint,
     "delivery": lambda w: w.delivery,
+    "fee": lambda w: w.fee().pk,
+    "subscription": lambda w: w.subscription(),
 }
+
+
+def local_today(zone: Any) -> Any:
+    return timezone.now().astimezone(ZoneInfo(zone.time_zone)).date()
+
 
 BODIES = {
     "zone": {
@@ -184,6 +231,30 @@ BODIES = {
     "token": lambda w: {"username": w.member.user.username, "password": PASSWORD},
     "webhook": {"url": "http://127.0.0.1:9/other", "events": ["rental.ended"]},
     "empty": {},
+    "fee": lambda w: {
+        "zone": w.zone.code,
+        "code": "late-return",
+        "label": "Late return",
+        "unit": "hour",
+        "unit_price": "50.00",
+        "cap_per_occurrence": "150.00",
+        "valid_from": "2026-01-01T00:00:00+01:00",
+    },
+    "pass": lambda w: {
+        "zone": w.zone.code,
+        "code": "monthly",
+        "label": "Monthly pass",
+        "monthly_price": "19.90",
+        "plan": "standard",
+    },
+    "subscribe": lambda w: {
+        "zone": w.zone.code,
+        "product": w.product().code,
+        "start_date": local_today(w.zone).isoformat(),
+        "member": w.member.user_id,
+    },
+    "cancel": {},
+    "charge": lambda w: {"fee": w.fee().code, "rental": w.ended_rental},
 }
 
 
@@ -265,6 +336,26 @@ MATRIX = [
         query="?date_from=2026-06-01&date_to=2026-06-02"),
     Row("GET",  "/api/accounting/e-reporting/export/",   (401, 403, 403, 403, 200, 200),
         query="?date_from=2026-06-01&date_to=2026-06-02"),
+    Row("GET",  "/api/fees/",                            (401, 403, 403, 403, 200, 403)),
+    Row("POST", "/api/fees/",                            (401, 403, 403, 403, 201, 403),
+        body="fee"),
+    Row("GET",  "/api/fees/{id}/",                       (401, 403, 403, 403, 200, 403),
+        fill={"id": "fee"}),
+    Row("GET",  "/api/members/{id}/charges/",            (401, 403, 403, 403, 200, 403),
+        fill={"id": "member"}),
+    Row("POST", "/api/members/{id}/charges/",            (401, 403, 403, 403, 201, 403),
+        fill={"id": "member"}, body="charge"),
+    Row("GET",  "/api/passes/",                          (401, 200, 200, 403, 200, 403)),
+    Row("POST", "/api/passes/",                          (401, 403, 403, 403, 201, 403),
+        body="pass"),
+    Row("GET",  "/api/subscriptions/",                   (401, 200, 200, 403, 200, 403)),
+    # A member subscribes themselves: naming another member is refused.
+    Row("POST", "/api/subscriptions/",                   (401, 201, 403, 403, 201, 403),
+        body="subscribe"),
+    Row("GET",  "/api/subscriptions/{id}/",              (401, 200, 404, 403, 200, 403),
+        fill={"id": "subscription"}),
+    Row("POST", "/api/subscriptions/{id}/cancel/",       (401, 200, 404, 403, 200, 403),
+        fill={"id": "subscription"}, body="cancel"),
     Row("POST", "/api/auth/token/",                      (200, 200, 200, 200, 200, 200),
         body="token"),
     Row("GET",  "/api/schema/",                          (200, 200, 200, 200, 200, 200),
@@ -287,7 +378,13 @@ BODYLESS = {"/api/webhooks/deliveries/{id}/resend/"}
 REFUSAL_CODES = {
     401: {"not_authenticated"},
     403: {"permission_denied"},
-    404: {"not_found", "rental_not_found", "invoice_not_found", "credit_note_not_found"},
+    404: {
+        "not_found",
+        "rental_not_found",
+        "invoice_not_found",
+        "credit_note_not_found",
+        "subscription_not_found",
+    },
 }
 
 

@@ -257,13 +257,13 @@ def test_a_batch_of_invoices_posts_in_number_order_with_a_run_of_entry_numbers_p
     db_clock, user, settings, monkeypatch
 ):
     settings.BILLING = {**settings.BILLING, "FISCAL_YEAR_START_MONTH": 7}
-    real_post_invoice = journal.post_invoice
-    monkeypatch.setattr(journal, "post_invoice", lambda **kwargs: None)  # as a run would
+    post_invoices = journal.post_invoices
+    monkeypatch.setattr(journal, "post_invoices", lambda **kwargs: [])  # posted below instead
     batch = [
         invoice_at(db_clock, datetime(2026, 6, 30, hour, tzinfo=UTC), user.pk, lines=(CLEANING,))
         for hour in (20, 21, 22)  # 22:00Z is 1 July in Paris: the next fiscal year
     ]
-    monkeypatch.setattr(journal, "post_invoice", real_post_invoice)
+    monkeypatch.setattr(journal, "post_invoices", post_invoices)
 
     posted = run_in_transaction(
         lambda: journal.post_invoices(

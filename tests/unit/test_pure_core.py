@@ -17,6 +17,7 @@ import json, sys
 import billing.canonical, billing.charges, billing.money, billing.pricing
 import billing.accounting.entries, billing.accounting.periods
 import core.errors, core.localtime
+import fleet.periods
 print(json.dumps(sorted(m for m in sys.modules if m == "django" or m.startswith("django."))))
 """
 
