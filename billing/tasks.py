@@ -2,7 +2,8 @@
 
 - ``billing.document_issued``: raise ``invoice.issued`` / ``credit_note.issued``, then render
   and store the document's file (which raises ``document.rendered`` and defers its e-mail);
-- ``billing.email_document``: e-mail the member the one-click link to the stored file.
+- ``billing.email_document``: e-mail the member the one-click link to the stored file;
+- ``billing.close_due_periods`` (periodic): the closings of the periods that have ended.
 
 Each step is idempotent, so a job run again (a retry, a worker killed mid-way and its job
 taken up by another) finishes the work without doing any of it twice.
@@ -17,6 +18,7 @@ from procrastinate import RetryStrategy
 from procrastinate.contrib.django import app
 
 from billing import money
+from billing.accounting import closings
 from billing.documents import mail, store
 from billing.models import CreditNote, Invoice
 from core import events, transactions
@@ -70,3 +72,16 @@ def issued_event_data(document: Invoice | CreditNote) -> dict[str, Any]:
         data["member"] = document.invoice.member_id
     data["pdf"] = store.pdf_path(store.kind_of(document), document.number)
     return data
+
+
+@app.periodic(cron="*/15 * * * *", periodic_id="close_due_periods")
+@app.task(name="billing.close_due_periods", queueing_lock="billing.close_due_periods")
+def close_due_periods(timestamp: int) -> int:
+    """Close the days, months and fiscal years that have ended (as ``manage.py close_period``).
+
+    Every quarter of an hour, so that a zone whose day ends on a quarter hour (Kathmandu,
+    Chatham) closes it soon after; idempotent, so a run that overlaps another closes nothing
+    twice.
+    """
+    made = closings.close_due_periods(now=timezone.now())
+    return len(made)

@@ -3,9 +3,10 @@
 Only the fault-injection suite serves it (``gunicorn tests.faults.faulty_wsgi:application``);
 production serves ``config.wsgi``, which knows nothing of this module. Importing it:
 
-- wraps ``billing.numbering.take_number`` so that, with probability ``FAULT_RATE``, it raises
-  ``InjectedFault`` *after* the number is taken: the counter row was incremented and locked,
-  so the whole issuing transaction must roll back for the series to stay gapless;
+- wraps ``billing.numbering.take_number`` and ``take_numbers`` (invoices are numbered in
+  batches, one of one when a rental ends) so that, with probability ``FAULT_RATE``, they
+  raise ``InjectedFault`` *after* the number is taken: the counter row was incremented and
+  locked, so the whole issuing transaction must roll back for the series to stay gapless;
 - names each worker's database connection ``faults-worker-<pid>`` (``application_name``), so
   that the test can find which worker is inside a numbering transaction and kill it there;
 - appends one line per injected fault to ``FAULT_LOG``, so that the test can count them.
@@ -37,19 +38,28 @@ class InjectedFault(RuntimeError):
 def _install() -> None:
     from billing import numbering
 
-    real_take_number = numbering.take_number
+    real_take_number, real_take_numbers = numbering.take_number, numbering.take_numbers
     if getattr(real_take_number, "injects_faults", False):
         return
 
+    def maybe_fail(series: str, first: int) -> None:
+        if random.random() < FAULT_RATE:
+            _log(f"numbering {os.getpid()} {series} {first}")
+            raise InjectedFault(f"injected fault after taking {series} #{first}")
+
     def take_number(series: str) -> int:
         number = real_take_number(series)
-        if random.random() < FAULT_RATE:
-            _log(f"numbering {os.getpid()} {series} {number}")
-            raise InjectedFault(f"injected fault after taking {series} #{number}")
+        maybe_fail(series, number)
         return number
+
+    def take_numbers(series: str, count: int) -> range:
+        numbers = real_take_numbers(series, count)
+        maybe_fail(series, numbers[0])
+        return numbers
 
     take_number.injects_faults = True  # type: ignore[attr-defined]
     numbering.take_number = take_number
+    numbering.take_numbers = take_numbers
 
 
 def _log(line: str) -> None:

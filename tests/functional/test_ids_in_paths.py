@@ -43,4 +43,4 @@ def test_a_huge_id_in_a_body_is_a_field_error(finance_client, zone, member):
     )
 
     assert (subscription.status_code, list(subscription.json())) == (400, ["member", "code"])
-    assert (charge.status_code, list(charge.json())) == (400, ["rental"])
+    assert (charge.status_code, list(charge.json())) == (400, ["rental", "code"])
