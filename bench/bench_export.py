@@ -4,7 +4,9 @@ For each size, a scratch database ``bench_export`` is recreated on the server of
 ``DATABASE_URL`` (default: local PostgreSQL), migrated, and filled with N invoices by one
 ``INSERT ... SELECT generate_series`` (valid rows for the export, not issued through the use
 case: no lines, no real hash chain). Then two child processes each read the same rows:
-one through ``billing.exports.export_rows``, one with ``COPY (SELECT ...) TO STDOUT``, and
+one through ``billing.exports.export_bytes`` (the API's and the command's: on PostgreSQL a
+COPY that formats every value, then a thin pass), one with a bare ``COPY (SELECT ...) TO
+STDOUT`` of the same columns unformatted, and
 each reports its peak RSS (``ru_maxrss``), so that the figure is per run and per reader.
 The export streams, so its peak RSS must not grow with N. ``ratio`` = export time / COPY time.
 """
@@ -32,23 +34,23 @@ PERIOD_TO = datetime(2027, 1, 1, tzinfo=UTC)
 
 INSERT = """
 INSERT INTO billing_invoice (
-    number, series, sequence, issued_at, time_zone, customer_id, billing_name,
+    number, series, sequence, issued_at, time_zone, member_id, billing_name,
     billing_address, seller_name, seller_address, seller_vat_id, subject_kind, subject_id,
-    period_started_at, period_ended_at, minutes, currency, net, vat_rate, vat, total,
-    canonical_version, previous_hash, hash, created_at)
+    period_started_at, period_ended_at, currency, net, vat_rate, vat, total,
+    canonical_version, previous_hash, hash)
 SELECT
     'BEN-2026-' || lpad(g::text, greatest(6, length(g::text)), '0'), 'BEN-2026', g,
     ts, 'Europe/Paris', %(customer)s, 'Member ' || g, '1 rue de Rivoli, Paris',
-    'Autopartage Démo SAS', '1 rue de Rivoli, 75001 Paris', 'FR00123456789', 'bench', g,
-    ts - interval '20 minutes', ts, 20, 'EUR', 6.6700, 0.2000, 1.3300, 8.0000,
-    1, repeat('0', 64), md5(g::text) || md5('bench' || g::text), ts
+    'Autopartage Démo SAS', '1 rue de Rivoli, 75001 Paris', 'FR11123456782', 'rental', g,
+    ts - interval '20 minutes', ts, 'EUR', 6.6700, 0.2000, 1.3300, 8.0000,
+    2, repeat('0', 64), md5(g::text) || md5('bench' || g::text)
 FROM generate_series(1, %(rows)s) AS g,
      LATERAL (SELECT timestamptz '2026-01-01 00:00:00+00' + g * interval '1 second') AS t(ts)
 """
 COPY = """
 COPY (
-    SELECT 'invoice', number, series, sequence, issued_at, time_zone, customer_id,
-           billing_name, number, currency, net, vat_rate, vat, total, hash
+    SELECT 'invoice', number, series, sequence, issued_at, time_zone, member_id,
+           billing_name, number, currency, net, vat_rate, vat, total, hash, subject_kind
     FROM billing_invoice
     WHERE issued_at >= %(start)s AND issued_at < %(end)s
     ORDER BY series, sequence, id
@@ -102,10 +104,13 @@ def child_export() -> dict[str, Any]:
     baseline = peak_rss_mib()
     started = time.perf_counter()
     lines = 0
-    with open(os.devnull, "w", encoding="utf-8") as sink:
-        for line in exports.export_rows(issued_from=PERIOD_FROM, issued_to=PERIOD_TO):
-            sink.write(line)
-            lines += 1
+    counter = [0]
+    with open(os.devnull, "wb") as sink:
+        for chunk in exports.export_bytes(
+            issued_from=PERIOD_FROM, issued_to=PERIOD_TO, counter=counter
+        ):
+            sink.write(chunk)
+    lines = counter[0] + 1
     seconds = time.perf_counter() - started
     return {
         "rows": lines - 1,

@@ -31,16 +31,16 @@ INSERT INTO sequences_sequence (name, last) VALUES ('{series}', 1)
     ON CONFLICT (name) DO UPDATE SET last = sequences_sequence.last + 1
     RETURNING last \gset
 INSERT INTO billing_invoice (
-    number, series, sequence, issued_at, time_zone, customer_id, billing_name,
+    number, series, sequence, issued_at, time_zone, member_id, billing_name,
     billing_address, seller_name, seller_address, seller_vat_id, subject_kind, subject_id,
-    period_started_at, period_ended_at, minutes, currency, net, vat_rate, vat, total,
-    canonical_version, previous_hash, hash, created_at)
+    period_started_at, period_ended_at, currency, net, vat_rate, vat, total,
+    canonical_version, previous_hash, hash)
 VALUES (
     '{series}-' || lpad(:last::text, 6, '0'), '{series}', :last, clock_timestamp(),
     'Europe/Paris', :customer, 'Bench Member', '1 rue de Rivoli, 75001 Paris',
-    'Autopartage Demo SAS', '1 rue de Rivoli, 75001 Paris', 'FR00123456789', 'pgbench', :last,
-    now() - interval '1 hour', now(), 60, 'EUR', 17.50, 0.2000, 3.50, 21.00,
-    1, repeat('0', 64), md5(:last::text) || md5('pgbench' || :last::text), clock_timestamp());
+    'Autopartage Demo SAS', '1 rue de Rivoli, 75001 Paris', 'FR11123456782', 'pgbench', :last,
+    now() - interval '1 hour', now(), 'EUR', 17.50, 0.2000, 3.50, 21.00,
+    2, repeat('0', 64), md5(:last::text) || md5('pgbench' || :last::text));
 COMMIT;
 """
 

@@ -1,10 +1,12 @@
 """Stream invoices and credit notes as CSV for finance, in constant memory.
 
 One header row, then one row per document: every invoice (by series, then sequence),
-then every credit note (by series, then sequence). Rows are read with ``.iterator()``,
-which on PostgreSQL is a server-side cursor, so the process holds one chunk of rows at a
-time whatever the period; nothing here builds a list of rows. Amounts are formatted as in
-the JSON API: strings with the currency's decimals.
+then every credit note (by series, then sequence). Amounts are formatted as in the JSON API:
+strings with the currency's decimals. ``export_bytes`` is what the API and the command send:
+on PostgreSQL the rows come formatted from ``COPY`` (``billing.export_copy``, the same bytes
+at the speed of COPY); elsewhere from ``document_rows``, which reads rows with
+``.iterator()`` in chunks and formats them here. Either way the process holds one chunk at a
+time whatever the period; nothing builds a list of rows.
 
 ``charge_kind`` (the last column, added after the others so that their bytes stay as they
 were) says what was billed: the invoice's subject kind, as its producer named it
@@ -20,9 +22,10 @@ from collections.abc import Iterable, Iterator
 from datetime import datetime, time
 from typing import Any, Final
 
+from django.db import connection
 from django.db.models import F, Q, QuerySet
 
-from billing import money, numbering
+from billing import export_copy, money, numbering
 from billing.models import CreditNote, Invoice
 from core.localtime import local_iso, utc_iso
 
@@ -86,12 +89,60 @@ def export_rows(
     return document_rows(invoices=invoices, credit_notes=notes)
 
 
+def export_bytes(
+    *,
+    issued_from: datetime | None = None,
+    issued_to: datetime | None = None,
+    series: str | None = None,
+    counter: list[int] | None = None,
+) -> Iterator[bytes]:
+    """Yield the export of ``export_rows`` as UTF-8 bytes, in chunks of about 64 KiB.
+
+    ``counter``, if given, receives the number of documents written so far (its first item).
+    """
+    if connection.vendor == "postgresql":
+        return export_copy.copy_chunks(
+            _header().encode(),
+            issued_from=issued_from,
+            issued_to=issued_to,
+            series=series,
+            counter=counter,
+        )
+    return _encoded(
+        export_rows(issued_from=issued_from, issued_to=issued_to, series=series), counter
+    )
+
+
+def _encoded(lines: Iterator[str], counter: list[int] | None) -> Iterator[bytes]:
+    header = next(lines)
+    yield header.encode()
+    pending: list[str] = []
+    length = 0
+    for line in lines:
+        pending.append(line)
+        length += len(line)
+        if length >= 64 * 1024:
+            if counter is not None:
+                counter[0] += len(pending)
+            yield "".join(pending).encode()
+            pending.clear()
+            length = 0
+    if pending:
+        if counter is not None:
+            counter[0] += len(pending)
+        yield "".join(pending).encode()
+
+
+def _header() -> str:
+    return str(csv.DictWriter(_Echo(), fieldnames=COLUMNS).writeheader())
+
+
 def document_rows(
     *, invoices: QuerySet[Invoice], credit_notes: QuerySet[CreditNote]
 ) -> Iterator[str]:
     """Yield CSV lines: the header, then ``invoices`` and ``credit_notes`` in number order."""
     writer = csv.DictWriter(_Echo(), fieldnames=COLUMNS)
-    yield writer.writeheader()
+    yield _header()
     for document_type, documents, values in (
         (INVOICE, invoices, _INVOICE_VALUES),
         (CREDIT_NOTE, credit_notes, _CREDIT_NOTE_VALUES),

@@ -138,7 +138,7 @@ class InvoiceExport(APIView):
         serializer = filters.ExportQuerySerializer(data=query)
         serializer.is_valid(raise_exception=True)
         params = serializer.validated_data
-        rows = exports.export_rows(
+        chunks = exports.export_bytes(
             issued_from=params.get("issued_from"),
             issued_to=params.get("issued_to"),
             series=params.get("series"),
@@ -149,9 +149,7 @@ class InvoiceExport(APIView):
             _as_written(query.get("issued_to")),
             params.get("series"),
         )
-        response = StreamingHttpResponse(
-            exports.export_chunks(rows), content_type="text/csv; charset=utf-8"
-        )
+        response = StreamingHttpResponse(chunks, content_type="text/csv; charset=utf-8")
         response["Content-Disposition"] = f'attachment; filename="{filename}"'
         return response
 

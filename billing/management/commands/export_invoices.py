@@ -7,9 +7,8 @@ import os
 import time
 from collections.abc import Callable, Iterable
 from datetime import datetime
-from functools import partial
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any, BinaryIO
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser, OutputWrapper
 
@@ -83,10 +82,13 @@ class Command(BaseCommand):
     ) -> None:
         if issued_from is not None and issued_to is not None and not issued_from < issued_to:
             raise CommandError("--to must be after --from (the period is [from, to)).")
-        rows = exports.export_rows(issued_from=issued_from, issued_to=issued_to, series=series)
+        documents = [0]
+        chunks = exports.export_bytes(
+            issued_from=issued_from, issued_to=issued_to, series=series, counter=documents
+        )
         progress = Progress(self.stderr if self.stderr.isatty() else None)
         if output == "-":
-            count = self._write(rows, self.stdout, progress)
+            count = self._write(chunks, self.stdout, progress, documents)
             self.stderr.write(f"{count} documents exported.", style_func=str)
             return
         path = Path(output)
@@ -94,21 +96,37 @@ class Command(BaseCommand):
         # truncated file that looks like a finished export.
         unfinished = path.with_name(path.name + ".partial")
         try:
-            with unfinished.open("w", encoding="utf-8", newline="") as file:
-                count = self._write(rows, file, progress)
+            with unfinished.open("wb") as file:
+                count = self._write(chunks, file, progress, documents)
             os.replace(unfinished, path)
         finally:
             unfinished.unlink(missing_ok=True)
         self.stdout.write(f"{count} documents exported to {path}.")
 
-    def _write(self, rows: Iterable[str], out: TextIO | OutputWrapper, progress: Progress) -> int:
-        """Write the lines; return how many documents (lines after the header) were written."""
-        write: Callable[[str], Any] = (
-            partial(out.write, ending="") if isinstance(out, OutputWrapper) else out.write
-        )
-        documents = -1
-        for documents, line in enumerate(rows):
-            write(line)
-            progress.update(documents)
-        progress.update(documents, final=True)
-        return documents
+    def _write(
+        self,
+        chunks: Iterable[bytes],
+        out: BinaryIO | OutputWrapper,
+        progress: Progress,
+        documents: list[int],
+    ) -> int:
+        """Write the chunks; return how many documents (rows after the header) were written."""
+        write: Callable[[bytes], Any]
+        if isinstance(out, OutputWrapper):
+            # The same bytes to stdout: through the text stream's own binary buffer.
+            out.flush()
+            binary = getattr(out._out, "buffer", None)
+            write = (
+                binary.write
+                if binary is not None
+                else lambda data: out.write(data.decode(), ending="")
+            )
+        else:
+            write = out.write
+        for chunk in chunks:
+            write(chunk)
+            progress.update(documents[0])
+        if isinstance(out, OutputWrapper) and getattr(out._out, "buffer", None) is not None:
+            out._out.buffer.flush()
+        progress.update(documents[0], final=True)
+        return documents[0]
