@@ -411,8 +411,17 @@ def _show(body: Any) -> str:
     return json.dumps(body, indent=2, ensure_ascii=False)
 
 
-def run_document(document: str, client: Client, set_clock: Callable[[datetime], None]) -> list[str]:
-    """Run a document's commands in order; return every difference from what it shows."""
+def run_document(
+    document: str,
+    client: Client,
+    set_clock: Callable[[datetime], None],
+    between: Callable[[], None] = lambda: None,
+) -> list[str]:
+    """Run a document's commands in order; return every difference from what it shows.
+
+    ``between`` runs after each command: what happens before the reader types the next one
+    (the worker rendering the documents just issued).
+    """
     problems = []
     for step in steps(DOCS / document):
         if step.now is not None:
@@ -422,4 +431,5 @@ def run_document(document: str, client: Client, set_clock: Callable[[datetime], 
         else:
             answer = send(client, step.request)
         problems += check(step, answer, document)
+        between()
     return problems
