@@ -388,6 +388,9 @@ LOGGING = {
         "factur-x": {"level": "WARNING"},
         "procrastinate.periodic": {"level": "WARNING"},
         "procrastinate.blueprints": {"level": "WARNING"},
+        # "Deferred 1 job" for every document issued, inside the request: the job's row is
+        # the record; the worker still logs each job it runs.
+        "procrastinate.jobs": {"level": "WARNING"},
     },
 }
 

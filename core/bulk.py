@@ -6,6 +6,9 @@ table's own sequence (one statement for all of them), so that the caller knows t
 after ``bulk_create``. Constraints and row triggers apply to COPY as to any insert. Small
 batches (and other databases) go through ``bulk_create``: one ``INSERT ... RETURNING``
 round trip is cheaper than two.
+
+``reserve_keys`` takes primary keys before the rows exist, so that what refers to a row (a
+foreign key, deferred to commit; a job's argument) can be written before the row itself.
 """
 
 from __future__ import annotations
@@ -40,14 +43,11 @@ def insert(objs: Sequence[models.Model]) -> None:
         return
     meta = model._meta
     fields = list(meta.concrete_fields)
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
-            [meta.db_table, meta.pk.column, len(objs)],
-        )
-        keys = [key for (key,) in cursor.fetchall()]
-        for obj, key in zip(objs, keys, strict=True):
+    keyless = [obj for obj in objs if obj.pk is None]
+    if keyless:
+        for obj, key in zip(keyless, reserve_keys(model, len(keyless)), strict=True):
             obj.pk = key
+    with connection.cursor() as cursor:
         quote = connection.ops.quote_name
         columns = ", ".join(quote(field.column) for field in fields)
         values = operator.attrgetter(*(field.attname for field in fields))
@@ -62,6 +62,45 @@ def insert(objs: Sequence[models.Model]) -> None:
     for obj in objs:
         obj._state.adding = False
         obj._state.db = connection.alias
+
+
+def reserve_keys(model: type[models.Model], count: int) -> list[int]:
+    """Take ``count`` keys of ``model``'s table for rows inserted later; join the transaction.
+
+    PostgreSQL takes them from the table's sequence (one statement; a rollback wastes them,
+    as any insert's would: keys are not document numbers). SQLite, whose transactions hold
+    the write lock from their start (``transaction_mode`` IMMEDIATE), moves the table's
+    AUTOINCREMENT counter, which a rollback puts back.
+
+    Raises:
+        RuntimeError: outside a transaction.
+        ValueError: ``count`` is not positive.
+    """
+    transactions.require_transaction("reserve keys")
+    if count < 1:
+        raise ValueError(f"cannot reserve {count} keys")
+    meta = model._meta
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(
+                "SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
+                [meta.db_table, meta.pk.column, count],
+            )
+            return [key for (key,) in cursor.fetchall()]
+        # The counter row appears with the table's first insert; the largest key is the
+        # floor either way.
+        quote = connection.ops.quote_name
+        cursor.execute(
+            "SELECT max(coalesce((SELECT seq FROM sqlite_sequence WHERE name = %s), 0),"  # noqa: S608
+            f" coalesce((SELECT max({quote(meta.pk.column)}) FROM {quote(meta.db_table)}), 0))",
+            [meta.db_table],
+        )
+        (last,) = cursor.fetchone()
+        cursor.execute("DELETE FROM sqlite_sequence WHERE name = %s", [meta.db_table])
+        cursor.execute(
+            "INSERT INTO sqlite_sequence (name, seq) VALUES (%s, %s)", [meta.db_table, last + count]
+        )
+    return list(range(last + 1, last + count + 1))
 
 
 def new(model: type[M], **values: Any) -> M:

@@ -168,14 +168,21 @@ def charge_member(
         )
         for position, ((line, fee), asked) in enumerate(zip(priced, lines, strict=True), start=1)
     )
+
+    def link(invoice_ids: Sequence[int]) -> None:
+        # Before the invoice's number (the foreign key is checked at commit): one statement
+        # fewer under the series' lock.
+        (recorded.invoice_id,) = invoice_ids
+        recorded.save(update_fields=["invoice"])
+
     recorded.invoice = invoicing.issue_invoice(
         member=members.billing_identity(member),
         charge=charge,
         series=numbering.SeriesRule(prefix=zone.invoice_prefix, yearly=zone.yearly_series),
         subject_kind=SUBJECT_KIND,
         subject_id=recorded.pk,
+        before_number=link,
     )
-    recorded.save(update_fields=["invoice"])
     return recorded
 
 

@@ -8,8 +8,9 @@ journals of their zone (``VE`` + prefix and ``AV`` + prefix): each journal is th
 one series at a time, whose lock it already holds, so its counter never waits, and entry
 dates follow entry numbers as document dates follow document numbers.
 
-Under the counter lock this adds three round trips: the chart (one indexed row), the entry
-number, and the entry with its lines (one statement on PostgreSQL).
+Under the counter lock a single document's entry adds one round trip on PostgreSQL: the
+entry's number, the entry and its lines in one statement. The chart (one indexed row) is
+read before the series is locked when the document is an invoice.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from datetime import datetime
 from typing import Any
 
 import sequences
+from django.apps import apps
 from django.conf import settings
 from django.db import connection
 
@@ -111,25 +113,35 @@ def _chart_query() -> tuple[tuple[str, ...], str]:
 
 
 def post_invoices(
-    *, invoices: Sequence[tuple[Invoice, Sequence[charges.VatTotal]]], series_prefix: str
+    *,
+    invoices: Sequence[tuple[Invoice, Sequence[charges.VatTotal]]],
+    series_prefix: str,
+    chart: entries.Chart | None = None,
 ) -> list[JournalEntry]:
     """Post a batch of invoices just stored, in their number order, with one counter call.
 
     For invoice runs, which number documents in batches: the batch's entry numbers are taken
     at once (``get_next_values``) after the series' batch of numbers, and the entries and
-    their lines are inserted in two statements.
+    their lines are inserted in two statements. A single invoice (a rental's) takes its entry
+    number and inserts its entry and lines in one statement on PostgreSQL. ``chart`` is the
+    zone's, when the caller read it before locking the series (``chart_for``).
 
     Raises:
         RuntimeError: outside the issuing transaction.
         entries.UnbalancedEntry: an invoice's totals disagree with its VAT groups.
     """
     transactions.require_transaction("post_invoices")
-    chart = chart_for(series_prefix)
+    if chart is None:
+        chart = chart_for(series_prefix)
     drafts = []
     for invoice, totals in invoices:
         entry, lines = _invoice_entry(invoice, totals, chart=chart, series_prefix=series_prefix)
         _date(entry, lines, journal=chart.sales_journal, issued_at=invoice.issued_at)
         drafts.append((entry, lines))
+    if len(drafts) == 1:  # an invoice ending a rental: one statement, under the counter lock
+        entry, lines = drafts[0]
+        _store(entry, lines, counter=counter_name(chart.sales_journal.code, entry.fiscal_year))
+        return [entry]
     # A batch of one series may still straddle two fiscal years (a fiscal year that does
     # not start in January): one run of numbers per fiscal year, in the documents' order.
     for year in sorted({entry.fiscal_year for entry, _ in drafts}):
@@ -139,9 +151,6 @@ def post_invoices(
         )
         for entry, number in zip(of_year, numbers, strict=True):
             entry.number = number
-    if len(drafts) == 1:  # an invoice ending a rental: one statement, under the counter lock
-        _store(*drafts[0])
-        return [drafts[0][0]]
     stored = JournalEntry.objects.bulk_create([entry for entry, _ in drafts])
     JournalLine.objects.bulk_create(
         JournalLine(entry=entry, **{name: getattr(line, name) for name in LINE_FIELDS})
@@ -243,8 +252,7 @@ def _post(
 ) -> JournalEntry:
     _date(entry, lines, journal=journal, issued_at=issued_at)
     # After the document's series counter (the fixed lock order), never before it.
-    entry.number = numbering.take_number(counter_name(journal.code, entry.fiscal_year))
-    _store(entry, lines)
+    _store(entry, lines, counter=counter_name(journal.code, entry.fiscal_year))
     return entry
 
 
@@ -266,9 +274,15 @@ def _date(
     entry.line_count = len(lines)
 
 
-def _store(entry: JournalEntry, lines: Sequence[entries.EntryLine]) -> None:
-    """Insert an entry and its lines: one statement on PostgreSQL, two elsewhere."""
+def _store(entry: JournalEntry, lines: Sequence[entries.EntryLine], *, counter: str) -> None:
+    """Number an entry from ``counter`` and insert it with its lines.
+
+    One statement on PostgreSQL (the counter's upsert, as django-sequences writes it, the
+    entry and its lines), so that the entry costs one round trip under the series' lock;
+    three elsewhere.
+    """
     if connection.vendor != "postgresql":
+        entry.number = numbering.take_number(counter)
         entry.save()
         JournalLine.objects.bulk_create(
             JournalLine(entry=entry, **{name: getattr(line, name) for name in LINE_FIELDS})
@@ -278,32 +292,42 @@ def _store(entry: JournalEntry, lines: Sequence[entries.EntryLine]) -> None:
     entry_fields, sql = _insert_statement()
     # Plain values (str, int, Decimal, date, aware datetime, None): psycopg adapts them as
     # the fields would, with no model built per line.
-    params = [getattr(entry, field.attname) for field in entry_fields] + [
-        [getattr(line, name) for line in lines] for name in LINE_FIELDS
-    ]
+    params = (
+        [counter]
+        + [getattr(entry, field.attname) for field in entry_fields if field.name != "number"]
+        + [[getattr(line, name) for line in lines] for name in LINE_FIELDS]
+    )
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
-        (entry.pk,) = cursor.fetchone()
+        entry.pk, entry.number = cursor.fetchone()
     entry._state.adding = False
     entry._state.db = connection.alias
 
 
 @functools.cache
 def _insert_statement() -> tuple[list[Any], str]:
-    """Return the fields and the one statement inserting an entry and its lines (PostgreSQL)."""
+    """Return the fields and the one statement numbering and inserting an entry and its lines.
+
+    Its parameters: the counter's name, the entry's fields but its number (which the
+    counter gives), then one array per line field. Its one row: the entry's id and number.
+    """
     entry_fields = [JournalEntry._meta.get_field(name) for name in ENTRY_FIELDS]
     line_fields = [JournalLine._meta.get_field(name) for name in LINE_FIELDS]
     quote = connection.ops.quote_name
     entry_fk = quote(JournalLine._meta.get_field("entry").column)
     line_columns = ", ".join(quote(field.column) for field in line_fields)
     # Only the models' own table and column names are formatted in; every value is a parameter.
+    counters = quote(apps.get_model("sequences", "Sequence")._meta.db_table)
+    values = ", ".join("counter.last" if field.name == "number" else "%s" for field in entry_fields)
     sql = (
-        f"WITH entry AS (INSERT INTO {quote(JournalEntry._meta.db_table)}"  # noqa: S608
+        f"WITH counter AS (INSERT INTO {counters} (name, last) VALUES (%s, 1)"  # noqa: S608
+        f" ON CONFLICT (name) DO UPDATE SET last = {counters}.last + 1 RETURNING last),"
+        f" entry AS (INSERT INTO {quote(JournalEntry._meta.db_table)}"
         f" ({', '.join(quote(field.column) for field in entry_fields)})"
-        f" VALUES ({', '.join(['%s'] * len(entry_fields))}) RETURNING id)"
-        f" INSERT INTO {quote(JournalLine._meta.db_table)} ({entry_fk}, {line_columns})"
+        f" SELECT {values} FROM counter RETURNING id, number),"
+        f" line AS (INSERT INTO {quote(JournalLine._meta.db_table)} ({entry_fk}, {line_columns})"
         f" SELECT entry.id, line.* FROM entry, unnest("
         + ", ".join(f"%s::{field.db_type(connection)}[]" for field in line_fields)
-        + f") AS line({line_columns}) RETURNING {entry_fk}"
+        + f") AS line({line_columns})) SELECT id, number FROM entry"  # noqa: S608
     )
     return entry_fields, sql

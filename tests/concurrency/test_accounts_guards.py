@@ -9,7 +9,7 @@ from decimal import Decimal
 import pytest
 from django.db import DatabaseError, IntegrityError, connection, transaction
 
-from billing import audit
+from billing import audit, numbering
 from billing.accounting import closings, journal
 from billing.accounting.models import Closing, JournalEntry, JournalLine
 from tests.books import invoice_at
@@ -72,9 +72,9 @@ def _issue(db_clock):
 def test_an_issue_whose_entry_does_not_balance_is_refused_whole_at_commit(db_clock, monkeypatch):
     real_store = journal._store
 
-    def store_one_cent_more(entry, lines):
+    def store_one_cent_more(entry, lines, *, counter):
         first = dataclasses.replace(lines[0], debit=lines[0].debit + Decimal("0.01"))
-        real_store(entry, [first, *lines[1:]])
+        real_store(entry, [first, *lines[1:]], counter=counter)
 
     monkeypatch.setattr(journal, "_store", store_one_cent_more)
     with pytest.raises(IntegrityError, match="does not balance"):
@@ -88,7 +88,11 @@ def test_an_issue_whose_entry_does_not_balance_is_refused_whole_at_commit(db_clo
 
 
 def test_an_entry_stored_without_its_lines_is_refused_at_commit(db_clock, monkeypatch):
-    monkeypatch.setattr(journal, "_store", lambda entry, lines: entry.save())
+    def store_no_line(entry, lines, *, counter):
+        entry.number = numbering.take_number(counter)
+        entry.save()
+
+    monkeypatch.setattr(journal, "_store", store_no_line)
 
     with pytest.raises(IntegrityError, match="0 of 3 lines"):
         _issue(db_clock)
