@@ -103,7 +103,7 @@ class IssuedBatch:
     series_name: str
     invoices: tuple[IssuedInvoice, ...]
     #: The zone's accounts and journals, read before the number (``journal.chart_for``).
-    accounts: entries.Chart
+    chart: entries.Chart
 
 
 InvoiceHook = Callable[[IssuedBatch], None]
@@ -185,7 +185,7 @@ def issue_invoices(
         draft.invoice.pk = invoice_id
         for line in draft.lines:
             line.invoice = draft.invoice
-    accounts = before_invoices_numbered(drafts, series)
+    chart = before_invoices_numbered(drafts, series)
     if before_number is not None:
         before_number(ids)
 
@@ -210,9 +210,7 @@ def issue_invoices(
     # of invoices an earlier statement of this transaction inserted.
     bulk.insert([draft.invoice for draft in drafts])
     bulk.insert([line for draft in drafts for line in draft.lines])
-    batch = IssuedBatch(
-        series=series, series_name=series_name, invoices=tuple(drafts), accounts=accounts
-    )
+    batch = IssuedBatch(series=series, series_name=series_name, invoices=tuple(drafts), chart=chart)
     after_invoices_inserted(batch)
     return batch
 
@@ -252,7 +250,7 @@ def after_invoices_inserted(batch: IssuedBatch) -> None:
     journal.post_invoices(
         invoices=[(issued.invoice, issued.totals) for issued in invoices],
         series_prefix=batch.series.prefix,
-        chart=batch.accounts,
+        chart=batch.chart,
     )
     for hook in AFTER_INVOICES_INSERTED:
         hook(batch)

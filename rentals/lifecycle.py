@@ -287,6 +287,7 @@ def end_rental(
     # Every billing parameter from the zone whose tariff priced it, even if the car has
     # since been moved to another zone: one source for currency, VAT and series.
     zone = rental.tariff.zone
+    minutes = pricing.billable_minutes(charge)
 
     # Webhooks after commit, deferred before the invoice's number so that the series counter
     # is not held for it; the invoice follows as invoice.issued (its "rental" names this one).
@@ -301,7 +302,7 @@ def end_rental(
             "zone": zone.code,
             "started_at": utc_iso(rental.started_at),
             "ended_at": utc_iso(end),
-            "minutes": pricing.billable_minutes(charge),
+            "minutes": minutes,
             "total": money.format_amount(charge.total, charge.currency),
             "currency": charge.currency,
         },
@@ -313,7 +314,7 @@ def end_rental(
         (rental.invoice_id,) = invoice_ids
         rental.status = Rental.Status.ENDED
         rental.ended_at = end
-        rental.minutes = pricing.billable_minutes(charge)
+        rental.minutes = minutes
         rental.distance_km = distance
         rental.save(update_fields=["status", "ended_at", "minutes", "distance_km", "invoice"])
 
