@@ -11,6 +11,8 @@ from django.contrib.auth import get_user_model
 from fleet.models import Member, Tariff, TariffBand, Vehicle, Zone
 
 CREATED = datetime(2020, 1, 1, tzinfo=UTC)
+# A rental start that prices the same whenever the suite runs: 10:00 in Paris, day band.
+MORNING = datetime(2026, 6, 10, 8, 0, tzinfo=UTC)
 
 
 class UserFactory(factory.django.DjangoModelFactory):

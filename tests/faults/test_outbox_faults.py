@@ -35,7 +35,14 @@ from billing import invoicing
 from billing.models import CreditNote, Invoice, StoredDocument
 from rentals import lifecycle
 from tests.documents import reset_jobs
-from tests.factories import MemberFactory, TariffFactory, UserFactory, VehicleFactory, ZoneFactory
+from tests.factories import (
+    MORNING,
+    MemberFactory,
+    TariffFactory,
+    UserFactory,
+    VehicleFactory,
+    ZoneFactory,
+)
 from tests.faults.conftest import REPORTS
 from tests.faults.servers import ROOT, database_url, pg_connect
 from tests.receiver import Receiver, dumps
@@ -170,7 +177,7 @@ def _issue_documents() -> tuple[list[Invoice], list[CreditNote], int]:
     zone = ZoneFactory()
     TariffFactory(zone=zone)
     finance = UserFactory()
-    started = timezone.now() - timedelta(hours=2)
+    started = MORNING
     rentals = []
     for _ in range(RENTALS):
         member = MemberFactory()

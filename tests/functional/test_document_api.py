@@ -19,7 +19,7 @@ from billing.documents import links, store
 from rentals import lifecycle
 from tests.conftest import client_for, staff
 from tests.documents import fake_stored_document
-from tests.factories import MemberFactory
+from tests.factories import MORNING, MemberFactory
 from tests.invoices import issue
 
 pytestmark = pytest.mark.django_db
@@ -213,7 +213,7 @@ def test_a_business_customer_is_registered_with_a_valid_siren_only(fleet_client)
 
 def test_a_business_customers_rental_invoice_snapshots_its_identity_and_terms(tariff, vehicle):
     member = MemberFactory(company_name="Radium SARL", siren="552100554", vat_id="FR96552100554")
-    started = timezone.now() - timedelta(hours=1)
+    started = MORNING
     rental = lifecycle.start_rental(
         member=member, plate=vehicle.plate, started_at=None, now=started
     )

@@ -26,7 +26,14 @@ from fleet import fees, passes
 from rentals import lifecycle
 from tests.conftest import client_for, staff
 from tests.documents import fake_stored_document
-from tests.factories import MemberFactory, TariffFactory, UserFactory, VehicleFactory, ZoneFactory
+from tests.factories import (
+    MORNING,
+    MemberFactory,
+    TariffFactory,
+    UserFactory,
+    VehicleFactory,
+    ZoneFactory,
+)
 from webhooks.models import Delivery, Endpoint, Event
 
 pytestmark = pytest.mark.django_db
@@ -118,7 +125,7 @@ def world(db) -> World:
     tariff = TariffFactory(zone=zone)
     plates = [VehicleFactory(zone=zone).plate for _ in range(3)]
     member = MemberFactory()
-    started = timezone.now() - timedelta(hours=2)
+    started = MORNING
     rental = lifecycle.start_rental(member=member, plate=plates[0], started_at=None, now=started)
     rental = lifecycle.end_rental(
         member=member, rental_id=rental.pk, ended_at=None, now=started + timedelta(minutes=20)

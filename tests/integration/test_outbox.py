@@ -22,7 +22,14 @@ from billing.models import Invoice, StoredDocument
 from core import outbox
 from rentals import lifecycle
 from tests.documents import reset_jobs, run_jobs
-from tests.factories import MemberFactory, TariffFactory, UserFactory, VehicleFactory, ZoneFactory
+from tests.factories import (
+    MORNING,
+    MemberFactory,
+    TariffFactory,
+    UserFactory,
+    VehicleFactory,
+    ZoneFactory,
+)
 from tests.receiver import Receiver, event_types
 from webhooks import endpoints, tasks
 from webhooks.models import Delivery, Event
@@ -52,7 +59,7 @@ def _end_a_rental(member):
     zone = ZoneFactory()
     TariffFactory(zone=zone)
     vehicle = VehicleFactory(zone=zone)
-    started = timezone.now() - timedelta(hours=1)
+    started = MORNING
     rental = lifecycle.start_rental(
         member=member, plate=vehicle.plate, started_at=None, now=started
     )
