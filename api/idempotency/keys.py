@@ -100,25 +100,21 @@ def _claim_or_wait(*, user: Any, key: str, fingerprint: str) -> IdempotencyKey |
     while True:
         now = timezone.now()
         claim = uuid.uuid4().hex
-        # INSERT ... ON CONFLICT DO NOTHING: no error, so no broken transaction either.
-        IdempotencyKey.objects.bulk_create(
-            [
-                IdempotencyKey(
-                    user=user,
-                    key=key,
-                    fingerprint=fingerprint,
-                    claim=claim,
-                    status=IdempotencyKey.Status.IN_PROGRESS,
-                    created_at=now,
-                )
-            ],
-            ignore_conflicts=True,
+        claimed = _insert_unless_present(
+            IdempotencyKey(
+                user=user,
+                key=key,
+                fingerprint=fingerprint,
+                claim=claim,
+                status=IdempotencyKey.Status.IN_PROGRESS,
+                created_at=now,
+            )
         )
+        if claimed is not None:
+            return claimed
         existing = IdempotencyKey.objects.filter(user=user, key=key).first()
         if existing is None:
             continue  # freed by a failed first request between our two statements
-        if existing.claim == claim:
-            return existing
         if existing.fingerprint != fingerprint:
             raise IdempotencyKeyReused(
                 "This Idempotency-Key was used with a different request.", key=key
@@ -138,6 +134,36 @@ def _claim_or_wait(*, user: Any, key: str, fingerprint: str) -> IdempotencyKey |
                 key=key,
             )
         time.sleep(POLL_SECONDS)
+
+
+def _insert_unless_present(row: IdempotencyKey) -> IdempotencyKey | None:
+    """Insert the claim and return it, or None when the key is already there: one statement.
+
+    ``INSERT ... ON CONFLICT DO NOTHING`` raises no error (so no broken transaction) and
+    ``RETURNING`` says whether the row is ours, where ``bulk_create(ignore_conflicts=True)``
+    would need a second statement to find out. PostgreSQL and SQLite 3.35+ both speak it.
+    """
+    table = connection.ops.quote_name(IdempotencyKey._meta.db_table)
+    columns = "user_id, key, fingerprint, claim, status, response_content_type, created_at"
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} ({columns}) VALUES (%s, %s, %s, %s, %s, '', %s)"  # noqa: S608
+            " ON CONFLICT (user_id, key) DO NOTHING RETURNING id",
+            [
+                row.user_id,
+                row.key,
+                row.fingerprint,
+                row.claim,
+                row.status,
+                connection.ops.adapt_datetimefield_value(row.created_at),
+            ],
+        )
+        inserted = cursor.fetchone()
+    if inserted is None:
+        return None
+    row.pk = inserted[0]
+    row._state.adding, row._state.db = False, connection.alias
+    return row
 
 
 def _on_a_live_connection(write: Callable[[], object]) -> None:
