@@ -27,7 +27,7 @@ from django.db.models import Sum
 from billing import canonical, charges, money, numbering, queries
 from billing.accounting import entries, journal
 from billing.models import CreditNote, Invoice, InvoiceLine
-from core import bulk, clock, outbox, transactions
+from core import bulk, clock, outbox, prefetch, transactions
 from core.errors import ConflictError, DomainError, NotFoundError
 from core.transactions import RetryTransaction
 
@@ -210,6 +210,11 @@ def issue_invoices(
     # of invoices an earlier statement of this transaction inserted.
     bulk.insert([draft.invoice for draft in drafts])
     bulk.insert([line for draft in drafts for line in draft.lines])
+    for draft in drafts:
+        # What a new invoice holds is known: its lines, no credit note, no stored file yet.
+        prefetch.prime(draft.invoice, "lines", draft.lines)
+        prefetch.prime(draft.invoice, "credit_notes", ())
+        prefetch.prime_none(draft.invoice, "stored")
     batch = IssuedBatch(series=series, series_name=series_name, invoices=tuple(drafts), chart=chart)
     after_invoices_inserted(batch)
     return batch
@@ -376,8 +381,15 @@ def issue_credit_note(
         )
     parts = charges.split_by_rate(amount, queries.vat_totals_of(invoice), currency)
     series = numbering.credit_note_series(invoice.series)
+    # Before the number, while the counter is free: the note's id, the job that renders,
+    # stores and e-mails it and raises credit_note.issued after commit, and the invoice's
+    # journal entry its own entry reverses.
+    (note_id,) = bulk.reserve_keys(CreditNote, 1)
+    outbox.enqueue("billing.document_issued", kind="credit_note", document_id=note_id)
+    reversal = journal.reversal_of(invoice)
     sequence = numbering.take_number(series)
     note = CreditNote(
+        pk=note_id,
         number=numbering.document_number(series, sequence),
         series=series,
         sequence=sequence,
@@ -396,14 +408,11 @@ def issue_credit_note(
         request_key=request_key,
     )
     note.hash = canonical.document_hash(canonical.credit_note_content(note, invoice.number))
-    note.save()
+    note.save(force_insert=True)
+    prefetch.prime_none(note, "stored")
 
     # The accounts: the reversing journal entry, in this transaction, after the series counter.
-    journal.post_credit_note(note=note, invoice=invoice, parts=parts)
-
-    # After commit: render, store and e-mail the credit note, raise credit_note.issued.
-    outbox.enqueue("billing.document_issued", kind="credit_note", document_id=note.pk)
-
+    journal.post_credit_note(note=note, reversal=reversal, parts=parts)
     return note
 
 

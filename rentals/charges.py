@@ -18,7 +18,7 @@ from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from billing import charges, invoicing, money, numbering
-from core import transactions
+from core import prefetch, transactions
 from core.errors import ConflictError, DomainError
 from fleet import fees, members
 from fleet.models import Fee, Member, Zone
@@ -156,7 +156,7 @@ def charge_member(
         fingerprint=fingerprint,
         charged_at=now,
     )
-    MemberChargeLine.objects.bulk_create(
+    recorded_lines = MemberChargeLine.objects.bulk_create(
         MemberChargeLine(
             charge=recorded,
             position=position,
@@ -168,6 +168,7 @@ def charge_member(
         )
         for position, ((line, fee), asked) in enumerate(zip(priced, lines, strict=True), start=1)
     )
+    prefetch.prime(recorded, "lines", recorded_lines)  # for the answer, without reading them back
 
     def link(invoice_ids: Sequence[int]) -> None:
         # Before the invoice's number (the foreign key is checked at commit): one statement

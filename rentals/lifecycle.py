@@ -13,9 +13,10 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 
 from billing import charges, invoicing, money, numbering, pricing
-from core import events, transactions
+from core import events, prefetch, transactions
 from core.errors import ConflictError, DomainError, NotFoundError
 from core.localtime import resolve_wall_time, utc_iso
 from fleet import members, passes, tariffs
@@ -138,14 +139,26 @@ def start_rental(
     plan = passes.plan_at(member=member, zone=vehicle.zone, at=start)
     tariff = tariffs.tariff_in_force(zone=vehicle.zone, plan=plan, at=start)
     # The same start sent again (a retry whose first answer was lost) is that rental.
-    same = Rental.objects.filter(
-        member=member, vehicle=vehicle, status=Rental.Status.OPEN, started_at=start
-    ).first()
+    # One read for the three questions: at most two rows, as the database allows one open
+    # rental per vehicle and one per member.
+    open_rentals = list(
+        Rental.objects.filter(Q(vehicle=vehicle) | Q(member=member), status=Rental.Status.OPEN)
+    )
+    # The same start sent again (a retry whose first answer was lost) is that rental.
+    same = next(
+        (
+            rental
+            for rental in open_rentals
+            if (rental.member_id, rental.vehicle_id, rental.started_at)
+            == (member.pk, vehicle.pk, start)
+        ),
+        None,
+    )
     if started_at is not None and same is not None:
         return same
-    if Rental.objects.filter(vehicle=vehicle, status=Rental.Status.OPEN).exists():
+    if any(rental.vehicle_id == vehicle.pk for rental in open_rentals):
         raise VehicleBusy(f"Vehicle {plate} is in an open rental.")
-    if Rental.objects.filter(member=member, status=Rental.Status.OPEN).exists():
+    if any(rental.member_id == member.pk for rental in open_rentals):
         raise MemberHasOpenRental("You already have an open rental; end it first.")
     try:
         # A savepoint: the checks above race between app servers, the partial unique
@@ -162,6 +175,8 @@ def start_rental(
         if "rental_one_open_per_member" in refused or "rentals_rental.member_id" in refused:
             raise MemberHasOpenRental("You already have an open rental; end it first.") from exc
         raise
+
+    prefetch.prime(rental, "parked_intervals", ())  # a new rental has not parked yet
 
     # Webhooks after commit: one job row, committed (or not) with the rental.
     events.publish(
@@ -203,7 +218,8 @@ def pause_rental(*, member: Member, rental_id: int, at: datetime | None, now: da
             paused_at=utc_iso(current.paused_at),
         )
     _not_before_previous_event(rental, paused_at, field="at")
-    ParkedInterval.objects.create(rental=rental, paused_at=paused_at)
+    interval = ParkedInterval.objects.create(rental=rental, paused_at=paused_at)
+    prefetch.prime(rental, "parked_intervals", [*_intervals(rental), interval])
     return rental
 
 
@@ -315,7 +331,8 @@ def end_rental(
         rental.status = Rental.Status.ENDED
         rental.ended_at = end
         rental.minutes = minutes
-        rental.distance_km = distance
+        # As the column keeps it (one decimal), for the answer built from this object.
+        rental.distance_km = distance.quantize(Decimal("0.1"))
         rental.save(update_fields=["status", "ended_at", "minutes", "distance_km", "invoice"])
 
     rental.invoice = invoicing.issue_invoice(

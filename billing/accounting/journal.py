@@ -1,6 +1,6 @@
 """Post each issued document to its journal, inside the transaction that issues it.
 
-``billing.invoicing`` calls ``post_invoice`` or ``post_credit_note`` right after storing the
+``billing.invoicing`` calls ``post_invoices`` or ``post_credit_note`` right after storing the
 document, while the document's series counter is locked. The journal's own counter (one per
 journal and fiscal year, django-sequences) is taken after it, always in that order, so that
 two issues never wait for each other in a cycle. Invoices and credit notes post to two
@@ -9,12 +9,14 @@ one series at a time, whose lock it already holds, so its counter never waits, a
 dates follow entry numbers as document dates follow document numbers.
 
 Under the counter lock a single document's entry adds one round trip on PostgreSQL: the
-entry's number, the entry and its lines in one statement. The chart (one indexed row) is
-read before the series is locked when the document is an invoice.
+entry's number, the entry and its lines in one statement. What an entry needs to read (the
+chart; for a credit note, the invoice's entry it reverses: ``reversal_of``) is read before
+the series is locked.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 from collections.abc import Sequence
 from datetime import datetime
@@ -192,27 +194,53 @@ def _invoice_entry(
     return entry, lines
 
 
-def post_credit_note(
-    *, note: CreditNote, invoice: Invoice, parts: Sequence[charges.VatTotal]
-) -> JournalEntry:
-    """Post a credit note just stored: the reverse of its invoice's entry, on its accounts.
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class Reversal:
+    """What a credit note's entry reverses: its invoice's entry, lines and accounts."""
+
+    invoice_number: str
+    entry: JournalEntry
+    posted: tuple[JournalLine, ...]
+    chart: entries.Chart
+
+
+def reversal_of(invoice: Invoice) -> Reversal:
+    """Read what a credit note of ``invoice`` will reverse; before its number is taken.
+
+    Nothing here needs the credit note's number, so it is read while the series counter is
+    free, and ``post_credit_note`` then only writes.
 
     Raises:
-        RuntimeError: outside the issuing transaction.
         BrokenJournal: the invoice has no entry.
-        entries.UnbalancedEntry: the credited parts disagree with the credited amount.
     """
-    posted = list(
+    posted = tuple(
         JournalLine.objects.filter(entry__invoice=invoice)
         .select_related("entry")
         .order_by("position")
     )
     if not posted:
         raise BrokenJournal(f"invoice {invoice.number} has no journal entry to reverse")
-    reversed_entry = posted[0].entry
+    entry = posted[0].entry
+    return Reversal(
+        invoice_number=invoice.number,
+        entry=entry,
+        posted=posted,
+        chart=chart_for(entry.series_prefix),
+    )
+
+
+def post_credit_note(
+    *, note: CreditNote, reversal: Reversal, parts: Sequence[charges.VatTotal]
+) -> JournalEntry:
+    """Post a credit note just stored: the reverse of its invoice's entry, on its accounts.
+
+    Raises:
+        RuntimeError: outside the issuing transaction.
+        entries.UnbalancedEntry: the credited parts disagree with the credited amount.
+    """
+    posted, reversed_entry, chart = reversal.posted, reversal.entry, reversal.chart
     receivable = next(line for line in posted if line.role == entries.RECEIVABLE)
-    chart = chart_for(reversed_entry.series_prefix)
-    label = f"Avoir {note.number} sur {invoice.number}"
+    label = f"Avoir {note.number} sur {reversal.invoice_number}"
     lines = entries.entry_lines(
         document_kind=entries.CREDIT_NOTE,
         label=label,

@@ -228,7 +228,7 @@ class MemberChargeList(generics.ListAPIView):
             request_key=request.headers.get("Idempotency-Key", ""),
         )
         return Response(
-            ChargeSerializer(charges_of(member).get(pk=charge.pk)).data,
+            ChargeSerializer(charge).data,
             status=status.HTTP_201_CREATED,
         )
 

@@ -84,7 +84,7 @@ class RentalList(generics.ListAPIView):
             now=timezone.now(),
         )
         return Response(
-            serializers.RentalSerializer(rentals_of(request).get(pk=rental.pk)).data,
+            serializers.RentalSerializer(rental).data,
             status=status.HTTP_201_CREATED,
         )
 
@@ -119,7 +119,7 @@ class RentalEnd(APIView):
             now=timezone.now(),
             distance_km=data.get("distance_km"),
         )
-        return Response(serializers.RentalSerializer(rentals_of(request).get(pk=rental.pk)).data)
+        return Response(serializers.RentalSerializer(rental).data)
 
 
 class RentalPause(APIView):
@@ -137,7 +137,7 @@ class RentalPause(APIView):
         rental = lifecycle.pause_rental(
             member=request.user.member, rental_id=pk, at=data.get("at"), now=timezone.now()
         )
-        return Response(serializers.RentalSerializer(rentals_of(request).get(pk=rental.pk)).data)
+        return Response(serializers.RentalSerializer(rental).data)
 
 
 class RentalResume(APIView):
@@ -155,7 +155,7 @@ class RentalResume(APIView):
         rental = lifecycle.resume_rental(
             member=request.user.member, rental_id=pk, at=data.get("at"), now=timezone.now()
         )
-        return Response(serializers.RentalSerializer(rentals_of(request).get(pk=rental.pk)).data)
+        return Response(serializers.RentalSerializer(rental).data)
 
 
 def _valid(serializer_class: type, request: Request) -> dict:
