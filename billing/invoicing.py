@@ -185,6 +185,11 @@ def issue_invoices(
         draft.invoice.pk = invoice_id
         for line in draft.lines:
             line.invoice = draft.invoice
+        # What a new invoice holds is known, for its answer: its lines, no credit note, no
+        # stored file yet. Here, while the counter is free.
+        prefetch.prime(draft.invoice, "lines", draft.lines)
+        prefetch.prime(draft.invoice, "credit_notes", ())
+        prefetch.prime_none(draft.invoice, "stored")
     chart = before_invoices_numbered(drafts, series)
     if before_number is not None:
         before_number(ids)
@@ -210,11 +215,6 @@ def issue_invoices(
     # of invoices an earlier statement of this transaction inserted.
     bulk.insert([draft.invoice for draft in drafts])
     bulk.insert([line for draft in drafts for line in draft.lines])
-    for draft in drafts:
-        # What a new invoice holds is known: its lines, no credit note, no stored file yet.
-        prefetch.prime(draft.invoice, "lines", draft.lines)
-        prefetch.prime(draft.invoice, "credit_notes", ())
-        prefetch.prime_none(draft.invoice, "stored")
     batch = IssuedBatch(series=series, series_name=series_name, invoices=tuple(drafts), chart=chart)
     after_invoices_inserted(batch)
     return batch

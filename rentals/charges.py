@@ -162,7 +162,8 @@ def charge_member(
             position=position,
             fee=fee,
             description=line.description,
-            quantity=line.quantity,
+            # As the column keeps it (four decimals), for the answer built from this row.
+            quantity=line.quantity.quantize(Decimal("0.0001")),
             amount=asked.amount if isinstance(asked, CatalogueFee) else None,
             external_reference=asked.external_reference if isinstance(asked, CatalogueFee) else "",
         )

@@ -138,7 +138,6 @@ def start_rental(
     # A pass whose subscription covers the start gives its plan; the member's own otherwise.
     plan = passes.plan_at(member=member, zone=vehicle.zone, at=start)
     tariff = tariffs.tariff_in_force(zone=vehicle.zone, plan=plan, at=start)
-    # The same start sent again (a retry whose first answer was lost) is that rental.
     # One read for the three questions: at most two rows, as the database allows one open
     # rental per vehicle and one per member.
     open_rentals = list(

@@ -143,20 +143,17 @@ def _insert_unless_present(row: IdempotencyKey) -> IdempotencyKey | None:
     ``RETURNING`` says whether the row is ours, where ``bulk_create(ignore_conflicts=True)``
     would need a second statement to find out. PostgreSQL and SQLite 3.35+ both speak it.
     """
-    table = connection.ops.quote_name(IdempotencyKey._meta.db_table)
-    columns = "user_id, key, fingerprint, claim, status, response_content_type, created_at"
+    meta = IdempotencyKey._meta
+    quote = connection.ops.quote_name
+    fields = [field for field in meta.concrete_fields if not field.primary_key]
+    columns = ", ".join(quote(field.column) for field in fields)
+    values = ", ".join(["%s"] * len(fields))
+    conflict = ", ".join(quote(meta.get_field(name).column) for name in ("user", "key"))
     with connection.cursor() as cursor:
         cursor.execute(
-            f"INSERT INTO {table} ({columns}) VALUES (%s, %s, %s, %s, %s, '', %s)"  # noqa: S608
-            " ON CONFLICT (user_id, key) DO NOTHING RETURNING id",
-            [
-                row.user_id,
-                row.key,
-                row.fingerprint,
-                row.claim,
-                row.status,
-                connection.ops.adapt_datetimefield_value(row.created_at),
-            ],
+            f"INSERT INTO {quote(meta.db_table)} ({columns}) VALUES ({values})"  # noqa: S608
+            f" ON CONFLICT ({conflict}) DO NOTHING RETURNING {quote(meta.pk.column)}",
+            [field.get_db_prep_save(getattr(row, field.attname), connection) for field in fields],
         )
         inserted = cursor.fetchone()
     if inserted is None:

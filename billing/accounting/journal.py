@@ -92,7 +92,7 @@ def chart_for(series_prefix: str) -> entries.Chart:
 
 
 def _chart_row(series_prefix: str) -> dict[str, Any]:
-    # Read under the counter lock: one indexed row, without the ORM's query compilation.
+    # One indexed row, without the ORM's query compilation: read on every issue.
     names, sql = _chart_query()
     with connection.cursor() as cursor:
         cursor.execute(sql, [series_prefix])

@@ -57,6 +57,10 @@ def world():
         zone=zone, code="cleaning", label="Cleaning", unit_price=Decimal("25.00"),
         valid_from=since, now=since,
     )  # fmt: skip
+    fees.publish_fee(
+        zone=zone, code="late-return", label="Late return, per hour", unit="hour",
+        unit_price=Decimal("15.00"), valid_from=since, now=since,
+    )  # fmt: skip
     return member, VehicleFactory(zone=zone), client_for(member.user)
 
 
@@ -138,12 +142,13 @@ def test_a_replay_costs_the_key_and_nothing_else(world):
 def test_finance_charges_and_credits_within_their_budgets(world):
     member, _, _ = world
     finance = client_for(staff("finance"))
-    response, sent = _post(
-        finance, f"/api/members/{member.user_id}/charges/", {"zone": "paris", "fee": "cleaning"},
-        key="charge",
-    )  # fmt: skip
+    # A quantity with decimals: the answer must say it as the database keeps it.
+    charge = {"zone": "paris", "lines": [{"fee": "late-return", "quantity": "2.5"}]}
+    path = f"/api/members/{member.user_id}/charges/"
+    response, sent = _post(finance, path, charge, key="charge")
     _within("charge", sent)
     assert _under_lock(sent) == ["number", "date", "invoice", "lines", "journal entry"]
+    assert [response.json()] == finance.get(path).json()["results"]
     number = response.json()["invoice"]["number"]
     assert response.json()["invoice"] == finance.get(f"/api/invoices/{number}/").json()
 
