@@ -6,8 +6,12 @@ in the same run, and the table gives their ratio:
 - invoice issuance into one series through ``end_rental`` with 1, 4 and 8 processes, against
   ``pgbench`` running the bare transaction (counter upsert + invoice insert) on as many
   connections (bench/bench_issuance.py);
-- ending rentals over HTTP under gunicorn, driven by ``wrk`` on loopback, against a trivial
-  authenticated DRF endpoint of the same server (bench/bench_http.py);
+- the time the series' counter row is held, from the number taken to the commit, by
+  ``end_rental`` and by the bare transaction, one at a time (bench/bench_issuance.py);
+- ending rentals over HTTP under gunicorn in several shapes (sync workers, gthread), driven
+  by ``wrk`` on loopback, against two endpoints of the same server: a gapless write (a
+  number and one invoice row, bench/gapless.py) and a trivial authenticated read
+  (bench/bench_http.py);
 - the finance export against PostgreSQL's COPY (bench/bench_export.py), if present;
 - ``price()`` against the minute-by-minute walk (bench/bench_pricing.py), if present;
 - the monthly invoice run of passes (``bill_due_subscriptions``) against raw SQL batches
@@ -32,7 +36,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from bench import scratch
+from bench import bench_http, scratch
 
 RESULTS = Path(__file__).resolve().parent / "results" / "latest.md"
 # Rentals made ready per second of measurement; a run that uses them all up is redone
@@ -95,49 +99,92 @@ def issuance_rows(
     return rows
 
 
+def hold_rows(fleet: scratch.Fleet, database_url: str) -> list[Row]:
+    """Time the counter row held by end_rental beside the bare transaction, one at a time."""
+    from bench import bench_issuance
+
+    ((customer, _),) = fleet.members(1, tag="lock-hold-bare")
+    rentals = fleet.open_rentals(
+        bench_issuance.LOCK_SAMPLES + bench_issuance.LOCK_WARM_UP,
+        tag="lock-hold",
+        started_ago=timedelta(hours=1),
+    )
+    used, bare = bench_issuance.lock_hold(rentals, database_url, customer_id=customer.user_id)
+    row = (
+        "Time the counter row is held: `end_rental`, from the number taken to COMMIT returned",
+        f"1 process, 1 connection, {used.samples:,} invoices one after another",
+        f"median {used.median_ms:.2f} ms, p99 {used.p99_ms:.2f} ms",
+        f"median {bare.median_ms:.2f} ms, p99 {bare.p99_ms:.2f} ms (bare transaction: from"
+        " the counter upsert returning, insert invoice, COMMIT)",
+        f"{used.median_ms / bare.median_ms:.1f}",
+    )
+    print(f"lock hold: {row[2]} vs {row[3]}", flush=True)
+    return [row]
+
+
 def http_rows(
     fleet: scratch.Fleet,
     database_url: str,
     *,
-    workers: int,
+    shapes: list[bench_http.Shape],
     connections: int,
     seconds: int,
 ) -> list[Row]:
-    """Measure POST /api/rentals/{id}/end/ beside GET /api/rentals/?page_size=1."""
-    from bench import bench_http
+    """Measure POST /api/rentals/{id}/end/ in each server shape, beside both ceilings."""
+    ((_, reader_token),) = fleet.members(1, tag="http-reader")
+    ((_, writer_token),) = fleet.members(1, tag="http-writer")
+    rows: list[Row] = []
+    for shape in shapes:
+        capacity = HTTP_ENDS_PER_SECOND
+        while True:
+            rentals = fleet.open_rentals(
+                capacity * seconds,
+                tag=f"http-{shape.workers}x{shape.threads}-{capacity}",
+                started_ago=timedelta(hours=1),
+            )
+            loads = bench_http.run(
+                database_url,
+                shape=shape,
+                rentals=rentals,
+                reader_token=reader_token,
+                writer_token=writer_token,
+                connections=connections,
+                seconds=seconds,
+            )
+            if not loads.ending.exhausted:
+                break
+            capacity *= 2
+        for name, load in (
+            ("ending", loads.ending),
+            ("gapless", loads.gapless),
+            ("read", loads.read),
+        ):
+            if load.unexpected or load.socket_errors:
+                raise RuntimeError(
+                    f"HTTP {name} ({shape}): {load.unexpected} unexpected statuses,"
+                    f" {load.socket_errors} socket errors"
+                )
+        ending = loads.ending
+        for ceiling, what in (
+            (loads.gapless, "`POST /bench/gapless-write/`: number + one invoice row"),
+            (loads.read, "`GET /api/rentals/?page_size=1`, no rentals"),
+        ):
+            rows.append(
+                (
+                    f"End a rental over HTTP: `POST /api/rentals/{{id}}/end/` (gunicorn, {shape})",
+                    f"wrk on 127.0.0.1, {bench_http.THREADS} threads, {connections}"
+                    f" connections, {seconds} s",
+                    _latency(ending),
+                    f"{_latency(ceiling)} ({what})",
+                    f"{ending.per_second / ceiling.per_second:.2f}",
+                )
+            )
+            print(f"http {shape}: {rows[-1][2]} vs {rows[-1][3]}", flush=True)
+    return rows
 
-    ((_, idle_token),) = fleet.members(1, tag="http-idle")
-    capacity = HTTP_ENDS_PER_SECOND
-    while True:
-        rentals = fleet.open_rentals(
-            capacity * seconds, tag=f"http-{capacity}", started_ago=timedelta(hours=1)
-        )
-        ending, ceiling = bench_http.run(
-            database_url,
-            rentals=rentals,
-            idle_token=idle_token,
-            workers=workers,
-            connections=connections,
-            seconds=seconds,
-        )
-        if not ending.exhausted:
-            break
-        capacity *= 2
-    for name, load in (("ending", ending), ("ceiling", ceiling)):
-        if load.non_200 or load.socket_errors:
-            raise RuntimeError(f"HTTP {name}: {load.non_200} non-200, {load.socket_errors} errors")
-    row = (
-        f"End a rental over HTTP: `POST /api/rentals/{{id}}/end/` (gunicorn, {workers} sync"
-        " workers)",
-        f"wrk on 127.0.0.1, {bench_http.THREADS} threads, {connections} connections, {seconds} s",
-        f"{_number(ending.per_second)} req/s, p50 {ending.p50_ms:.1f} ms,"
-        f" p99 {ending.p99_ms:.1f} ms",
-        f"{_number(ceiling.per_second)} req/s, p50 {ceiling.p50_ms:.1f} ms,"
-        f" p99 {ceiling.p99_ms:.1f} ms (`GET /api/rentals/?page_size=1`, no rentals)",
-        f"{ending.per_second / ceiling.per_second:.2f}",
-    )
-    print(f"http: {row[2]} vs {row[3]}", flush=True)
-    return [row]
+
+def _latency(load: bench_http.Load) -> str:
+    return f"{_number(load.per_second)} req/s, p50 {load.p50_ms:.1f} ms, p99 {load.p99_ms:.1f} ms"
 
 
 def export_rows(sizes: list[int]) -> tuple[list[Row], str | None]:
@@ -206,11 +253,13 @@ def pricing_rows() -> tuple[list[Row], str | None]:
 
 
 def audit_note() -> str:
-    """Audit the use case's series (not pgbench's, whose rows have no real hash)."""
+    """Audit the use case's series (not the ceilings', whose rows have no real hash)."""
+    from bench import gapless
     from bench.bench_issuance import CEILING_SERIES
     from billing import audit
 
-    reports = [r for r in audit.audit_sequences() if not r.series.startswith(CEILING_SERIES)]
+    ceilings = (CEILING_SERIES, gapless.SERIES)
+    reports = [r for r in audit.audit_sequences() if not r.series.startswith(ceilings)]
     parts = [
         f"{r.series} {r.first}..{r.last} ({r.count} invoices,"
         f" {'clean' if r.clean else 'NOT CLEAN'})"
@@ -233,7 +282,9 @@ def render(machine: dict[str, str], started: datetime, rows: list[Row], notes: l
         RULE,
         *("| " + " | ".join(row) + " |" for row in rows),
         "",
-        "Ratio: use case ÷ ceiling (throughput); for pricing, the speed-up over the walk.",
+        "Ratio: use case ÷ ceiling (throughput); for the counter row, use case ÷ bare"
+        " transaction (median time held: lower is better); for pricing, the speed-up over"
+        " the walk.",
         "",
         *(f"- {note}" for note in notes),
         "",
@@ -245,7 +296,13 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--seconds", type=int, default=10, help="per measurement")
     parser.add_argument("--workers", type=int, nargs="+", default=[1, 4, 8])
-    parser.add_argument("--http-workers", type=int, default=3, help="gunicorn sync workers")
+    parser.add_argument(
+        "--http-servers",
+        type=bench_http.Shape.parse,
+        nargs="+",
+        default=[bench_http.Shape.parse(shape) for shape in ("3", "5", "2x4")],
+        help="gunicorn shapes: N sync workers, or WxT (W gthread workers of T threads)",
+    )
     parser.add_argument("--http-connections", type=int, default=8)
     parser.add_argument("--export-rows", type=int, nargs="+", default=[100_000, 1_000_000])
     parser.add_argument("--run-rows", type=int, nargs="+", default=[10_000, 100_000])
@@ -253,7 +310,7 @@ def main(argv: list[str] | None = None) -> None:
         "--skip",
         nargs="*",
         default=[],
-        choices=["issuance", "http", "export", "pricing", "runs"],
+        choices=["issuance", "hold", "http", "export", "pricing", "runs"],
     )
     parser.add_argument("--output", type=Path, default=RESULTS)
     args = parser.parse_args(argv)
@@ -280,13 +337,14 @@ def main(argv: list[str] | None = None) -> None:
                     issuance_rows(fleet, database_url, workers=args.workers, seconds=args.seconds)
                 ),
             ),
+            ("hold", lambda: rows.extend(hold_rows(fleet, database_url))),
             (
                 "http",
                 lambda: rows.extend(
                     http_rows(
                         fleet,
                         database_url,
-                        workers=args.http_workers,
+                        shapes=args.http_servers,
                         connections=args.http_connections,
                         seconds=args.seconds,
                     )
@@ -296,7 +354,7 @@ def main(argv: list[str] | None = None) -> None:
         for name, step in steps:
             if name not in args.skip:
                 step()
-        if "issuance" not in args.skip or "http" not in args.skip:
+        if {"issuance", "hold", "http"} - set(args.skip):
             notes.append(audit_note())
         from django.db import connections
 

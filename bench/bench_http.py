@@ -1,9 +1,12 @@
-"""Ending rentals over HTTP under gunicorn, against a trivial authenticated endpoint.
+"""Ending rentals over HTTP under gunicorn, beside a gapless write and a trivial read.
 
-One gunicorn (sync workers, loopback only) serves the production WSGI application on the
-scratch database; ``wrk`` on 127.0.0.1 sends, for a fixed time on a fixed number of
+For each server shape (sync workers, or workers x threads with gthread) one gunicorn on
+loopback serves the production WSGI application, with ``bench.settings`` adding one URL, on
+the scratch database. ``wrk`` on 127.0.0.1 sends, for a fixed time on a fixed number of
 connections, ``POST /api/rentals/{id}/end/`` for a distinct pre-started rental per request
-(with its member's token and an Idempotency-Key, as the apps send), then, as the ceiling,
+(with its member's token and an Idempotency-Key, as the apps send); then, as the write
+ceiling, ``POST /bench/gapless-write/`` (bench/gapless.py: a number and one invoice row in
+one transaction, through the same authentication and permission); then, as the read ceiling,
 ``GET /api/rentals/?page_size=1`` as a member with no rental.
 """
 
@@ -30,18 +33,54 @@ THREADS = 2
 
 
 @dataclass(frozen=True, slots=True)
+class Shape:
+    """How gunicorn serves: ``workers`` processes of ``threads`` threads (gthread beyond 1)."""
+
+    workers: int
+    threads: int = 1
+
+    @classmethod
+    def parse(cls, text: str) -> Shape:
+        """Read ``"3"`` (3 sync workers) or ``"2x4"`` (2 workers of 4 threads).
+
+        Raises:
+            ValueError: not a positive count, or two joined by ``x``.
+        """
+        workers, _, threads = text.partition("x")
+        shape = cls(int(workers), int(threads or 1))
+        if shape.workers < 1 or shape.threads < 1:
+            raise ValueError(f"not a gunicorn shape: {text!r}")
+        return shape
+
+    def __str__(self) -> str:
+        if self.threads == 1:
+            return f"{self.workers} sync workers"
+        return f"{self.workers} workers x {self.threads} threads (gthread)"
+
+
+@dataclass(frozen=True, slots=True)
 class Load:
     requests: int
     seconds: float
     p50_ms: float
     p99_ms: float
-    non_200: int
+    #: Answers other than the script's expected status (200, or 201 for the gapless write).
+    unexpected: int
     exhausted: int
     socket_errors: int
 
     @property
     def per_second(self) -> float:
         return self.requests / self.seconds if self.seconds else 0.0
+
+
+@dataclass(frozen=True, slots=True)
+class Loads:
+    """One server's three measurements: the use case and its two ceilings."""
+
+    ending: Load
+    gapless: Load
+    read: Load
 
 
 def free_port() -> int:
@@ -52,14 +91,19 @@ def free_port() -> int:
 
 
 class Server:
-    """gunicorn serving config.wsgi on 127.0.0.1 with the scratch database."""
+    """gunicorn serving config.wsgi (with bench.settings) on 127.0.0.1, scratch database."""
 
-    def __init__(self, database_url: str, *, workers: int, log: Path) -> None:
+    def __init__(self, database_url: str, *, shape: Shape, log: Path) -> None:
         self.port = free_port()
-        self.workers = workers
+        self.workers = shape.workers
         env = child_env(
-            database_url, ALLOWED_HOSTS="127.0.0.1", SECURE_SSL_REDIRECT="0", LOG_LEVEL="INFO"
+            database_url,
+            ALLOWED_HOSTS="127.0.0.1",
+            SECURE_SSL_REDIRECT="0",
+            LOG_LEVEL="INFO",
+            DJANGO_SETTINGS_MODULE="bench.settings",
         )
+        threads = [] if shape.threads == 1 else [f"--threads={shape.threads}"]
         with log.open("ab") as sink:
             self.process = subprocess.Popen(
                 [
@@ -68,8 +112,9 @@ class Server:
                     "gunicorn",
                     "config.wsgi",
                     f"--bind=127.0.0.1:{self.port}",
-                    f"--workers={workers}",
-                    "--worker-class=sync",
+                    f"--workers={shape.workers}",
+                    f"--worker-class={'sync' if shape.threads == 1 else 'gthread'}",
+                    *threads,
                     "--timeout=60",
                 ],
                 cwd=ROOT,
@@ -131,7 +176,7 @@ def wrk(port: int, script: str, *, connections: int, seconds: int, env: dict[str
             f"--script={WRK / script}",
             f"http://127.0.0.1:{port}/",
         ],
-        env={**os.environ, "BENCH_THREADS": str(THREADS), **env},
+        env={**os.environ, "BENCH_WRK": str(WRK), "BENCH_THREADS": str(THREADS), **env},
         capture_output=True,
         text=True,
         check=False,
@@ -145,7 +190,7 @@ def wrk(port: int, script: str, *, connections: int, seconds: int, env: dict[str
         seconds=figures["duration_us"] / 1e6,
         p50_ms=figures["p50_us"] / 1000,
         p99_ms=figures["p99_us"] / 1000,
-        non_200=figures["non_200"],
+        unexpected=figures["unexpected"],
         exhausted=figures["exhausted"],
         socket_errors=figures["socket_errors"],
     )
@@ -154,35 +199,29 @@ def wrk(port: int, script: str, *, connections: int, seconds: int, env: dict[str
 def run(
     database_url: str,
     *,
+    shape: Shape,
     rentals: Sequence[OpenRental],
-    idle_token: str,
-    workers: int,
+    reader_token: str,
+    writer_token: str,
     connections: int,
     seconds: int,
-) -> tuple[Load, Load]:
-    """Serve, warm up, then measure ending rentals and the ceiling; return both loads."""
+) -> Loads:
+    """Serve in ``shape``, warm up, then measure ending rentals and both ceilings."""
     with tempfile.TemporaryDirectory() as folder:
         pairs = Path(folder) / "pairs.txt"
         pairs.write_text("".join(f"{r.token} {r.rental_id}\n" for r in rentals))
-        server = Server(database_url, workers=workers, log=Path(folder) / "gunicorn.log")
+        server = Server(database_url, shape=shape, log=Path(folder) / "gunicorn.log")
         try:
             server.wait_ready()
-            ceiling_env = {"BENCH_TOKEN": idle_token}
-            wrk(server.port, "ceiling.lua", connections=connections, seconds=2, env=ceiling_env)
-            ending = wrk(
-                server.port,
-                "end_rental.lua",
-                connections=connections,
-                seconds=seconds,
-                env={"BENCH_PAIRS": str(pairs)},
-            )
-            ceiling = wrk(
-                server.port,
-                "ceiling.lua",
-                connections=connections,
-                seconds=seconds,
-                env=ceiling_env,
-            )
+            reader = {"BENCH_TOKEN": reader_token}
+            wrk(server.port, "ceiling.lua", connections=connections, seconds=2, env=reader)
+
+            def measure(script: str, env: dict[str, str]) -> Load:
+                return wrk(server.port, script, connections=connections, seconds=seconds, env=env)
+
+            ending = measure("end_rental.lua", {"BENCH_PAIRS": str(pairs)})
+            gapless = measure("gapless_write.lua", {"BENCH_TOKEN": writer_token})
+            read = measure("ceiling.lua", reader)
         finally:
             server.stop()
-    return ending, ceiling
+    return Loads(ending=ending, gapless=gapless, read=read)

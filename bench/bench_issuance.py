@@ -13,10 +13,11 @@ from __future__ import annotations
 import multiprocessing
 import os
 import re
+import statistics
 import subprocess
 import tempfile
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -25,24 +26,32 @@ from urllib.parse import unquote, urlsplit
 from bench.scratch import OpenRental
 
 CEILING_SERIES = "PGB-CEILING"
-PGBENCH_SCRIPT = r"""
-BEGIN;
-INSERT INTO sequences_sequence (name, last) VALUES ('{series}', 1)
+# The bare transaction's statements, as pgbench and psycopg both run them: {last} and
+# {customer} are each client's placeholders, {series} and {kind} literals.
+COUNTER_UPSERT = """INSERT INTO sequences_sequence (name, last) VALUES ('{series}', 1)
     ON CONFLICT (name) DO UPDATE SET last = sequences_sequence.last + 1
-    RETURNING last \gset
-INSERT INTO billing_invoice (
+    RETURNING last"""
+INVOICE_INSERT = """INSERT INTO billing_invoice (
     number, series, sequence, issued_at, time_zone, member_id, billing_name,
     billing_address, seller_name, seller_address, seller_vat_id, subject_kind, subject_id,
     period_started_at, period_ended_at, currency, net, vat_rate, vat, total,
     canonical_version, previous_hash, hash)
 VALUES (
-    '{series}-' || lpad(:last::text, 6, '0'), '{series}', :last, clock_timestamp(),
-    'Europe/Paris', :customer, 'Bench Member', '1 rue de Rivoli, 75001 Paris',
-    'Autopartage Demo SAS', '1 rue de Rivoli, 75001 Paris', 'FR11123456782', 'pgbench', :last,
+    '{series}-' || lpad({last}::text, 6, '0'), '{series}', {last}, clock_timestamp(),
+    'Europe/Paris', {customer}, 'Bench Member', '1 rue de Rivoli, 75001 Paris',
+    'Autopartage Demo SAS', '1 rue de Rivoli, 75001 Paris', 'FR11123456782', '{kind}', {last},
     now() - interval '1 hour', now(), 'EUR', 17.50, 0.2000, 3.50, 21.00,
-    2, repeat('0', 64), md5(:last::text) || md5('pgbench' || :last::text));
-COMMIT;
-"""
+    2, repeat('0', 64), md5({last}::text) || md5('{kind}' || {last}::text))"""
+PGBENCH_SCRIPT = (
+    f"BEGIN;\n{COUNTER_UPSERT} \\gset\n"
+    + INVOICE_INSERT.format(series="{series}", kind="pgbench", last=":last", customer=":customer")
+    + ";\nCOMMIT;\n"
+)
+# Ends timed for the time the counter row is held, after as many unmeasured ones (the
+# first calls of a process fill its caches).
+LOCK_SAMPLES = 2000
+LOCK_WARM_UP = 50
+HOLD_SERIES = f"{CEILING_SERIES}-HOLD"  # the audit leaves PGB-CEILING* out
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,6 +64,24 @@ class Throughput:
     @property
     def per_second(self) -> float:
         return self.transactions / self.seconds if self.seconds else 0.0
+
+
+@dataclass(frozen=True, slots=True)
+class Hold:
+    """How long a transaction held the counter row: from the number taken to COMMIT returned."""
+
+    samples: int
+    median_ms: float
+    p99_ms: float
+
+    @classmethod
+    def of(cls, seconds: Sequence[float]) -> Hold:
+        """Summarise durations measured in seconds."""
+        return cls(
+            samples=len(seconds),
+            median_ms=statistics.median(seconds) * 1000,
+            p99_ms=statistics.quantiles(seconds, n=100)[98] * 1000,
+        )
 
 
 def _end_rentals(
@@ -151,3 +178,92 @@ def pgbench(database_url: str, *, connections: int, seconds: int, customer_id: i
     tps = re.search(r"tps = ([\d.]+) \(without initial connection time\)", result.stdout)
     measured = transactions / float(tps.group(1)) if tps else float(seconds)
     return Throughput(connections, transactions, measured)
+
+
+def lock_hold(
+    rentals: Sequence[OpenRental], database_url: str, *, customer_id: int
+) -> tuple[Hold, Hold]:
+    """Time the counter row held by ``end_rental``, then by the bare transaction, one by one.
+
+    One process, no contention: each figure is the work done under the lock itself, which
+    every other invoice of the series waits for. The first ``LOCK_WARM_UP`` of ``rentals``
+    are ended unmeasured.
+    """
+    return _use_case_hold(rentals), _bare_hold(
+        database_url, customer_id=customer_id, samples=len(rentals) - LOCK_WARM_UP
+    )
+
+
+def _use_case_hold(rentals: Sequence[OpenRental]) -> Hold:
+    """End ``rentals`` in turn, timing each from its first number taken to its commit.
+
+    Raises:
+        RuntimeError: an end took no number through ``billing.numbering`` (the use case
+            numbers some other way now: this bench must follow it).
+    """
+    from unittest import mock
+
+    from django.db import transaction
+    from django.utils import timezone
+
+    from billing import numbering
+    from fleet.models import Member
+    from rentals import lifecycle
+
+    held: list[float] = []
+    taken: list[float] = []  # when this transaction took its first number, if it did
+
+    def timed(take: Callable[..., Any]) -> Callable[..., Any]:
+        def take_and_time(*args: Any, **kwargs: Any) -> Any:
+            numbers = take(*args, **kwargs)
+            if not taken:  # the series' number comes first; later counters are under it
+                taken.append(time.perf_counter())
+                # Django runs this right after COMMIT returns; nothing else in this path
+                # registers on_commit work on PostgreSQL (jobs are rows in the transaction).
+                transaction.on_commit(lambda: held.append(time.perf_counter() - taken[0]))
+            return numbers
+
+        return take_and_time
+
+    with (
+        mock.patch.object(numbering, "take_number", timed(numbering.take_number)),
+        mock.patch.object(numbering, "take_numbers", timed(numbering.take_numbers)),
+    ):
+        for rental in rentals:
+            taken.clear()
+            lifecycle.end_rental(
+                member=Member(pk=rental.member_id),
+                rental_id=rental.rental_id,
+                ended_at=None,
+                now=timezone.now(),
+            )
+    if len(held) != len(rentals):
+        raise RuntimeError(
+            f"{len(rentals) - len(held)} of {len(rentals)} ends took no number through"
+            " billing.numbering"
+        )
+    return Hold.of(held[LOCK_WARM_UP:])
+
+
+def _bare_hold(database_url: str, *, customer_id: int, samples: int) -> Hold:
+    """Run the bare transaction ``samples`` times on one connection, as pgbench runs it."""
+    import psycopg
+
+    upsert = COUNTER_UPSERT.format(series=HOLD_SERIES)
+    insert = INVOICE_INSERT.format(
+        series=HOLD_SERIES, kind="lock-hold", last="%(last)s", customer="%(customer)s"
+    )
+    held: list[float] = []
+    # Client-side binding, as Django's psycopg backend (and pgbench's simple protocol).
+    with psycopg.connect(
+        database_url, autocommit=True, cursor_factory=psycopg.ClientCursor
+    ) as connection:
+        for _ in range(LOCK_WARM_UP + samples):
+            connection.execute("BEGIN")
+            row = connection.execute(upsert).fetchone()
+            taken = time.perf_counter()
+            assert row is not None
+            connection.execute(insert, {"last": row[0], "customer": customer_id})
+            connection.execute("COMMIT")
+            held.append(time.perf_counter() - taken)
+    return Hold.of(held[LOCK_WARM_UP:])
