@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from decimal import MAX_EMAX, MAX_PREC, MIN_EMIN, Context, Decimal
 from types import MappingProxyType
 from typing import Final
@@ -128,10 +128,25 @@ class ChargeLine:
                 raise InvalidCharge(f"details[{key!r}] is not a JSON scalar.", field="details")
         object.__setattr__(self, "details", MappingProxyType(details))
 
+    def dated(self, local_date: dt.date | None) -> ChargeLine:
+        """The same line on ``local_date``, built without checking it again.
+
+        A long rental repeats the same day's lines on every date: they are checked once,
+        then copied (their ``details`` are read-only, so the copies share them).
+        """
+        line = object.__new__(ChargeLine)
+        for name in _LINE_FIELDS:
+            object.__setattr__(line, name, getattr(self, name))
+        object.__setattr__(line, "local_date", local_date)
+        return line
+
     @property
     def vat_key(self) -> tuple[Decimal | None, str]:
         """The VAT group the line belongs to: its rate, or its exemption reason."""
         return (self.vat_rate, self.vat_exemption)
+
+
+_LINE_FIELDS: Final = tuple(line_field.name for line_field in fields(ChargeLine))
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -208,7 +208,7 @@ def price(
                     day_bands[band] = day_bands.get(band, 0) + count
     # 5. The unlock fee, then each date rounded once and capped.
     lines = [*_unlock_fee(tariff, _minutes.local_date(_minutes.local_day(zone, first)))]
-    priced: dict[object, tuple[dict[str, Any], ...]] = {}
+    priced: dict[object, tuple[charges.ChargeLine, ...]] = {}
     for day in sorted(by_date):
         counts = tuple(by_date[day].items())
         parked_counts = parked_by_date.get(day, {})
@@ -216,9 +216,11 @@ def price(
         key = (counts, tuple(sorted(parked_counts.items())))
         template = priced.get(key)
         if template is None:
-            template = priced[key] = _price_date(tariff, counts, parked_counts)
+            template = priced[key] = tuple(
+                charges.ChargeLine(**line) for line in _price_date(tariff, counts, parked_counts)
+            )
         local_date = _minutes.local_date(day)
-        lines.extend(charges.ChargeLine(**line, local_date=local_date) for line in template)
+        lines.extend(line.dated(local_date) for line in template)
     # 6. Distance beyond what is included, once, never capped.
     end_date = _minutes.local_date(_minutes.local_day(zone, _minutes.micros(end)))
     lines.extend(_distance(tariff, km, distance_km, end_date))
